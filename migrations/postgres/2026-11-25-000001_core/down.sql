@@ -1,0 +1,10 @@
+DROP TABLE instance_secrets;
+DROP TABLE signing_keys;
+DROP TABLE used_request_ids;
+DROP TABLE pending_requests;
+DROP TABLE session_services;
+DROP TABLE sessions;
+DROP TABLE service_users;
+DROP TABLE service_endpoints;
+DROP TABLE services;
+DROP TABLE users;

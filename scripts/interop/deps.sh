@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# Installs what scripts/interop/run.sh needs on Debian 12: Apache with
+# mod_shib (Shibboleth SP 3), xmlsec1 and a Python venv with pysaml2 and
+# requests. Idempotent and quiet when everything is already there.
+#
+# Environment:
+#   OMAKASE_INTEROP_VENV  where to put the venv (default: ~/.cache/omakase-interop/venv)
+#   PYTHON                interpreter for the venv (default: python3)
+set -euo pipefail
+
+VENV="${OMAKASE_INTEROP_VENV:-${HOME}/.cache/omakase-interop/venv}"
+PYTHON="${PYTHON:-python3}"
+APT_PACKAGES=(apache2 libapache2-mod-shib xmlsec1 openssl ca-certificates)
+PY_PACKAGES=("pysaml2>=7.5,<8" "requests>=2.31,<3")
+
+SUDO=()
+if [[ $EUID -ne 0 ]]; then
+    command -v sudo >/dev/null 2>&1 || { echo "deps.sh: needs root (or sudo) for apt-get" >&2; exit 1; }
+    SUDO=(sudo)
+fi
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed"; then
+        missing+=("$pkg")
+    fi
+done
+if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
+    # Debian's own python3 needs python3-venv for `python3 -m venv`.
+    missing+=(python3-venv)
+fi
+
+if [[ ${#missing[@]} -gt 0 ]]; then
+    echo "deps.sh: installing ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    "${SUDO[@]}" apt-get update -qq
+    # Packages' maintainer scripts may try to start apache2/shibd system
+    # services; the harness never uses them (it runs private instances).
+    "${SUDO[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+if [[ ! -x "$VENV/bin/python" ]] || ! "$VENV/bin/python" -c 'import sys' >/dev/null 2>&1; then
+    echo "deps.sh: creating venv $VENV"
+    rm -rf "$VENV"
+    mkdir -p "$(dirname "$VENV")"
+    "$PYTHON" -m venv "$VENV"
+fi
+if ! "$VENV/bin/python" - "${PY_PACKAGES[@]}" >/dev/null 2>&1 <<'PYEOF'
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+def parse(v):
+    return tuple(int(x) for x in v.split(".")[:2] if x.isdigit())
+
+# Exit 1 unless each "name>=lo,<hi" requirement is met.
+for req in sys.argv[1:]:
+    name, _, spec = req.partition(">=")
+    lo, _, hi = spec.partition(",<")
+    try:
+        have = parse(version(name))
+    except PackageNotFoundError:
+        sys.exit(1)
+    if have < parse(lo) or have >= parse(hi):
+        sys.exit(1)
+import saml2.client, requests  # noqa: E401,F401
+PYEOF
+then
+    echo "deps.sh: installing ${PY_PACKAGES[*]} into $VENV"
+    "$VENV/bin/pip" install -q --disable-pip-version-check "${PY_PACKAGES[@]}"
+fi
+
+command -v xmlsec1 >/dev/null 2>&1 || { echo "deps.sh: xmlsec1 still missing" >&2; exit 1; }
+[[ -f /usr/lib/apache2/modules/mod_shib.so ]] || { echo "deps.sh: mod_shib.so still missing" >&2; exit 1; }

@@ -1,0 +1,7 @@
+//! One file per table family.
+
+pub mod keys;
+pub mod saml_state;
+pub mod services;
+pub mod sessions;
+pub mod users;

@@ -1,0 +1,223 @@
+//! The `services`, `service_endpoints` and `service_users` tables.
+
+use diesel::prelude::*;
+
+use crate::db::schema::{service_endpoints, service_users, services, users};
+use crate::db::{DbConn, DbError};
+use crate::saml::sp_metadata::AcsEndpoint;
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = services)]
+pub struct Service {
+    pub id: i32,
+    pub entity_id: String,
+    pub display_name: String,
+    pub description: String,
+    pub metadata_xml: String,
+    pub metadata_url: Option<String>,
+    pub nameid_format: String,
+    pub default_relay_state: String,
+    pub sign_response: bool,
+    pub sign_assertion: bool,
+    pub session_minutes: i32,
+    pub enabled: bool,
+    pub authn_requests_signed: bool,
+    pub signing_certs: String,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl Service {
+    /// Signing certificates from the metadata, base64 DER each.
+    pub fn signing_cert_list(&self) -> Vec<String> {
+        self.signing_certs
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_string)
+            .collect()
+    }
+}
+
+/// What registration from metadata writes.
+#[derive(Debug, Clone, Insertable, AsChangeset)]
+#[diesel(table_name = services)]
+pub struct ServiceMetadataFields {
+    pub entity_id: String,
+    pub display_name: String,
+    pub metadata_xml: String,
+    pub metadata_url: Option<String>,
+    pub authn_requests_signed: bool,
+    pub signing_certs: String,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = services)]
+pub struct NewServiceSettings {
+    pub nameid_format: String,
+    pub session_minutes: i32,
+    pub created_at: chrono::NaiveDateTime,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = service_endpoints)]
+pub struct Endpoint {
+    pub binding: String,
+    pub location: String,
+    pub idx: i32,
+    pub is_default: Option<bool>,
+}
+
+impl From<Endpoint> for AcsEndpoint {
+    fn from(e: Endpoint) -> Self {
+        AcsEndpoint {
+            binding: e.binding,
+            location: e.location,
+            index: e.idx,
+            is_default: e.is_default,
+        }
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = service_endpoints)]
+struct NewEndpoint<'a> {
+    service_id: i32,
+    binding: &'a str,
+    location: &'a str,
+    idx: i32,
+    is_default: Option<bool>,
+}
+
+pub fn find_by_entity_id(conn: &mut DbConn, entity_id: &str) -> Result<Option<Service>, DbError> {
+    Ok(services::table
+        .filter(services::entity_id.eq(entity_id))
+        .select(Service::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find(conn: &mut DbConn, id: i32) -> Result<Option<Service>, DbError> {
+    Ok(services::table
+        .find(id)
+        .select(Service::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn list(conn: &mut DbConn) -> Result<Vec<Service>, DbError> {
+    Ok(services::table
+        .order(services::display_name)
+        .select(Service::as_select())
+        .load(conn)?)
+}
+
+pub fn endpoints(conn: &mut DbConn, service_id: i32) -> Result<Vec<AcsEndpoint>, DbError> {
+    let rows: Vec<Endpoint> = service_endpoints::table
+        .filter(service_endpoints::service_id.eq(service_id))
+        .order(service_endpoints::idx)
+        .select(Endpoint::as_select())
+        .load(conn)?;
+    Ok(rows.into_iter().map(AcsEndpoint::from).collect())
+}
+
+/// Inserts or updates a service's metadata-derived fields and replaces its
+/// endpoints, in one immediate transaction. Returns (id, created).
+pub fn upsert_from_metadata(
+    conn: &mut DbConn,
+    fields: &ServiceMetadataFields,
+    defaults: &NewServiceSettings,
+    acs: &[AcsEndpoint],
+) -> Result<(i32, bool), DbError> {
+    crate::db::write_tx(conn, |conn| {
+        let existing = find_by_entity_id(conn, &fields.entity_id)?;
+        let created = existing.is_none();
+        let id = match existing {
+            Some(s) => {
+                diesel::update(services::table.find(s.id)).set(fields).execute(conn)?;
+                s.id
+            }
+            None => {
+                diesel::insert_into(services::table)
+                    .values((defaults, fields))
+                    .execute(conn)?;
+                find_by_entity_id(conn, &fields.entity_id)?
+                    .ok_or(DbError::Query(diesel::result::Error::NotFound))?
+                    .id
+            }
+        };
+        diesel::delete(service_endpoints::table.filter(service_endpoints::service_id.eq(id))).execute(conn)?;
+        for e in acs {
+            diesel::insert_into(service_endpoints::table)
+                .values(&NewEndpoint {
+                    service_id: id,
+                    binding: &e.binding,
+                    location: &e.location,
+                    idx: e.index,
+                    is_default: e.is_default,
+                })
+                .execute(conn)?;
+        }
+        Ok((id, created))
+    })
+}
+
+/// Assigns the service to a user; assigning twice is not an error.
+pub fn assign(conn: &mut DbConn, service_id: i32, user_id: i32, now: chrono::NaiveDateTime) -> Result<bool, DbError> {
+    let exists = service_users::table
+        .find((service_id, user_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0;
+    if exists {
+        return Ok(false);
+    }
+    let r = diesel::insert_into(service_users::table)
+        .values((
+            service_users::service_id.eq(service_id),
+            service_users::user_id.eq(user_id),
+            service_users::created_at.eq(now),
+        ))
+        .execute(conn);
+    match r.map_err(DbError::from) {
+        Ok(_) => Ok(true),
+        Err(e) if e.is_unique_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+pub fn is_assigned(conn: &mut DbConn, service_id: i32, user_id: i32) -> Result<bool, DbError> {
+    Ok(service_users::table
+        .find((service_id, user_id))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
+}
+
+/// The enabled services a user may use, by display name.
+pub fn list_for_user(conn: &mut DbConn, user_id: i32) -> Result<Vec<Service>, DbError> {
+    Ok(services::table
+        .inner_join(service_users::table)
+        .filter(service_users::user_id.eq(user_id))
+        .filter(services::enabled.eq(true))
+        .order(services::display_name)
+        .select(Service::as_select())
+        .load(conn)?)
+}
+
+pub fn assigned_usernames(conn: &mut DbConn, service_id: i32) -> Result<Vec<String>, DbError> {
+    Ok(service_users::table
+        .inner_join(users::table)
+        .filter(service_users::service_id.eq(service_id))
+        .order(users::username)
+        .select(users::username)
+        .load(conn)?)
+}
+
+pub fn set_nameid_format(conn: &mut DbConn, id: i32, format: &str) -> Result<(), DbError> {
+    diesel::update(services::table.find(id))
+        .set(services::nameid_format.eq(format))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,148 @@
+//! The `users` table.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+
+use crate::db::schema::users;
+use crate::db::{to_naive, DbConn, DbError};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    User,
+    Admin,
+    Contractor,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::User => "user",
+            Role::Admin => "admin",
+            Role::Contractor => "contractor",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Role> {
+        match s {
+            "user" => Some(Role::User),
+            "admin" => Some(Role::Admin),
+            "contractor" => Some(Role::Contractor),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = users)]
+pub struct User {
+    pub id: i32,
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub phone: String,
+    pub mobile: String,
+    pub organization: String,
+    pub department: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub last_login_at: Option<chrono::NaiveDateTime>,
+    pub previous_login_at: Option<chrono::NaiveDateTime>,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl User {
+    pub fn role(&self) -> Role {
+        Role::parse(&self.role).unwrap_or(Role::User)
+    }
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = users)]
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub display_name: String,
+    pub role: String,
+    pub password_hash: Option<String>,
+    pub must_change_password: bool,
+    pub disabled: bool,
+    pub created_at: chrono::NaiveDateTime,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+/// The fields a person edits on 個人情報 → 編集.
+#[derive(Debug, Clone, AsChangeset)]
+#[diesel(table_name = users)]
+pub struct ProfileChange {
+    pub display_name: String,
+    pub phone: String,
+    pub mobile: String,
+    pub organization: String,
+    pub department: String,
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+pub fn find(conn: &mut DbConn, id: i32) -> Result<Option<User>, DbError> {
+    Ok(users::table
+        .find(id)
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn find_by_username(conn: &mut DbConn, username: &str) -> Result<Option<User>, DbError> {
+    Ok(users::table
+        .filter(users::username.eq(username))
+        .select(User::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+pub fn count(conn: &mut DbConn) -> Result<i64, DbError> {
+    Ok(users::table.count().get_result(conn)?)
+}
+
+pub fn list_ids(conn: &mut DbConn) -> Result<Vec<i32>, DbError> {
+    Ok(users::table.select(users::id).order(users::id).load(conn)?)
+}
+
+pub fn insert(conn: &mut DbConn, new: &NewUser) -> Result<User, DbError> {
+    diesel::insert_into(users::table).values(new).execute(conn)?;
+    find_by_username(conn, &new.username)?.ok_or(DbError::Query(diesel::result::Error::NotFound))
+}
+
+/// Moves the last login to "previous" and stamps a new one, atomically.
+pub fn record_login(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::previous_login_at.eq(users::last_login_at),
+            users::last_login_at.eq(Some(to_naive(now))),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn update_profile(conn: &mut DbConn, id: i32, change: &ProfileChange) -> Result<(), DbError> {
+    diesel::update(users::table.find(id)).set(change).execute(conn)?;
+    Ok(())
+}
+
+pub fn set_password(
+    conn: &mut DbConn,
+    id: i32,
+    hash: &str,
+    must_change: bool,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set((
+            users::password_hash.eq(Some(hash)),
+            users::must_change_password.eq(must_change),
+            users::updated_at.eq(to_naive(now)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}

@@ -1,0 +1,149 @@
+// The database schema, portable types only; both migration folders produce it.
+
+diesel::table! {
+    users (id) {
+        id -> Integer,
+        username -> Text,
+        email -> Text,
+        display_name -> Text,
+        phone -> Text,
+        mobile -> Text,
+        organization -> Text,
+        department -> Text,
+        role -> Text,
+        password_hash -> Nullable<Text>,
+        must_change_password -> Bool,
+        disabled -> Bool,
+        last_login_at -> Nullable<Timestamp>,
+        previous_login_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    services (id) {
+        id -> Integer,
+        entity_id -> Text,
+        display_name -> Text,
+        description -> Text,
+        metadata_xml -> Text,
+        metadata_url -> Nullable<Text>,
+        nameid_format -> Text,
+        default_relay_state -> Text,
+        sign_response -> Bool,
+        sign_assertion -> Bool,
+        session_minutes -> Integer,
+        enabled -> Bool,
+        authn_requests_signed -> Bool,
+        signing_certs -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    service_endpoints (id) {
+        id -> Integer,
+        service_id -> Integer,
+        binding -> Text,
+        location -> Text,
+        idx -> Integer,
+        is_default -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    service_users (service_id, user_id) {
+        service_id -> Integer,
+        user_id -> Integer,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> Integer,
+        token_hash -> Text,
+        user_id -> Integer,
+        created_at -> Timestamp,
+        last_seen_at -> Timestamp,
+        authn_instant -> Timestamp,
+        expires_at -> Timestamp,
+        ip -> Text,
+        user_agent -> Text,
+    }
+}
+
+diesel::table! {
+    session_services (id) {
+        id -> Integer,
+        session_id -> Integer,
+        service_id -> Integer,
+        session_index -> Text,
+        name_id -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    pending_requests (id) {
+        id -> Integer,
+        token_hash -> Text,
+        service_id -> Integer,
+        request_id -> Text,
+        acs_url -> Text,
+        relay_state -> Nullable<Text>,
+        force_authn -> Bool,
+        is_passive -> Bool,
+        name_id_format -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    used_request_ids (issuer, request_id) {
+        issuer -> Text,
+        request_id -> Text,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    signing_keys (id) {
+        id -> Integer,
+        slot -> Text,
+        private_key_pem -> Text,
+        certificate_pem -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    instance_secrets (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::joinable!(service_endpoints -> services (service_id));
+diesel::joinable!(service_users -> services (service_id));
+diesel::joinable!(service_users -> users (user_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(session_services -> sessions (session_id));
+diesel::joinable!(session_services -> services (service_id));
+diesel::joinable!(pending_requests -> services (service_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    users,
+    services,
+    service_endpoints,
+    service_users,
+    sessions,
+    session_services,
+    pending_requests,
+    used_request_ids,
+    signing_keys,
+    instance_secrets,
+);

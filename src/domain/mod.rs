@@ -1,0 +1,5 @@
+//! Feature logic between the web handlers and the protocol/storage layers.
+
+pub mod services;
+pub mod sso;
+pub mod users;

@@ -1,0 +1,262 @@
+//! Issuing SAML responses to registered services.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpRequest, HttpResponse};
+use chrono::Duration;
+use serde::Serialize;
+
+use crate::auth::extract::SignedIn;
+use crate::db;
+use crate::db::models::services::{self, Service};
+use crate::db::models::{saml_state, users::User};
+use crate::error::AppError;
+use crate::saml::authn_request::RequestedAuthnContext;
+use crate::saml::nameid::{persistent_id, NameIdFormat};
+use crate::saml::response::{self, new_id, Attribute, ATTRNAME_FORMAT_URI};
+use crate::saml::sp_metadata::AcsEndpoint;
+use crate::saml::{status, AC_PASSWORD_PROTECTED};
+use crate::state::AppState;
+use crate::web::page::render;
+
+/// Where and how to answer: every field comes from registered metadata or
+/// the database, except InResponseTo and RelayState, which are echoed.
+pub struct Target {
+    pub service: Service,
+    pub acs_url: String,
+    pub in_response_to: Option<String>,
+    pub relay_state: Option<String>,
+    pub format: NameIdFormat,
+}
+
+/// The profile attributes we release: (friendly name, OID, value).
+pub fn attributes(u: &User) -> Vec<Attribute> {
+    [
+        ("uid", "urn:oid:0.9.2342.19200300.100.1.1", &u.username),
+        ("mail", "urn:oid:0.9.2342.19200300.100.1.3", &u.email),
+        ("displayName", "urn:oid:2.16.840.1.113730.3.1.241", &u.display_name),
+        ("o", "urn:oid:2.5.4.10", &u.organization),
+        ("ou", "urn:oid:2.5.4.11", &u.department),
+        ("telephoneNumber", "urn:oid:2.5.4.20", &u.phone),
+        ("mobile", "urn:oid:0.9.2342.19200300.100.1.41", &u.mobile),
+    ]
+    .into_iter()
+    .filter(|(_, _, v)| !v.is_empty())
+    .map(|(friendly, oid, v)| Attribute {
+        name: oid.to_string(),
+        friendly_name: friendly.to_string(),
+        name_format: ATTRNAME_FORMAT_URI.to_string(),
+        values: vec![v.clone()],
+    })
+    .collect()
+}
+
+/// Strength of the authentication context classes we know; a password
+/// login gives `PASSWORD_LEVEL`.
+fn class_level(class: &str) -> Option<u8> {
+    match class.rsplit(':').next().unwrap_or("") {
+        "unspecified" | "InternetProtocol" | "PreviousSession" => Some(0),
+        "Password" | "InternetProtocolPassword" => Some(1),
+        "PasswordProtectedTransport" => Some(2),
+        "TimeSyncToken" | "MobileTwoFactorContract" | "MobileTwoFactorUnregistered" | "Smartcard"
+        | "SmartcardPKI" | "X509" | "TLSClient" => Some(3),
+        _ => None,
+    }
+}
+
+const PASSWORD_LEVEL: u8 = 2;
+
+/// Whether a password login satisfies the SP's RequestedAuthnContext
+/// (SAML core §3.3.2.2.1). Unknown classes count as stronger than ours.
+pub fn password_satisfies(rac: &RequestedAuthnContext) -> bool {
+    if rac.class_refs.is_empty() {
+        return true;
+    }
+    let levels = rac.class_refs.iter().map(|c| class_level(c));
+    match rac.comparison.as_str() {
+        "minimum" => levels.into_iter().any(|l| matches!(l, Some(l) if l <= PASSWORD_LEVEL)),
+        "better" => levels.into_iter().any(|l| matches!(l, Some(l) if l < PASSWORD_LEVEL)),
+        "maximum" => levels.into_iter().any(|l| l.map(|l| l >= PASSWORD_LEVEL).unwrap_or(true)),
+        _ => rac.class_refs.iter().any(|c| c == AC_PASSWORD_PROTECTED),
+    }
+}
+
+/// The NameID format to use: the service's, or one the request names that
+/// the service's metadata also lists. `None` when the request asks for a
+/// format we must refuse (InvalidNameIDPolicy).
+pub fn resolve_format(service: &Service, requested: Option<&str>) -> Option<NameIdFormat> {
+    let configured = NameIdFormat::parse(&service.nameid_format).unwrap_or(NameIdFormat::Email);
+    let Some(req) = requested else { return Some(configured) };
+    let Some(fmt) = NameIdFormat::from_uri(req) else { return None };
+    if fmt == NameIdFormat::Unspecified || fmt == configured {
+        return Some(configured);
+    }
+    let listed = crate::saml::sp_metadata::SpMetadata::parse(&service.metadata_xml)
+        .map(|m| m.name_id_formats.iter().any(|f| f == req))
+        .unwrap_or(false);
+    listed.then_some(fmt)
+}
+
+fn name_id_value(state: &AppState, u: &User, service: &Service, format: NameIdFormat) -> Result<String, AppError> {
+    match format {
+        NameIdFormat::Email if u.email.is_empty() => Err(AppError::saml(
+            "SAML-016",
+            "error.saml_no_nameid",
+            409,
+            format!("user {} has no email address for {}", u.username, service.entity_id),
+        )),
+        NameIdFormat::Email => Ok(u.email.clone()),
+        NameIdFormat::Persistent => persistent_id(&state.persistent_secret, &service.entity_id, &u.id.to_string())
+            .map_err(|e| AppError::Internal(e.to_string())),
+        NameIdFormat::Transient => Ok(new_id()),
+        NameIdFormat::Unspecified => Ok(u.username.clone()),
+    }
+}
+
+/// A service with its ACS endpoints, by entity ID.
+pub async fn load_service(state: &AppState, entity_id: String) -> Result<Option<(Service, Vec<AcsEndpoint>)>, AppError> {
+    Ok(db::run(&state.pool, move |c| {
+        let Some(s) = services::find_by_entity_id(c, &entity_id)? else { return Ok(None) };
+        let eps = services::endpoints(c, s.id)?;
+        Ok(Some((s, eps)))
+    })
+    .await?)
+}
+
+/// Answers for a signed-in person: RequestDenied when the service is not
+/// assigned to them, otherwise a signed assertion.
+pub async fn answer(state: &AppState, req: &HttpRequest, who: &SignedIn, target: Target) -> Result<HttpResponse, AppError> {
+    let (sid, uid) = (target.service.id, who.user.id);
+    let assigned = db::run(&state.pool, move |c| services::is_assigned(c, sid, uid)).await?;
+    if !assigned {
+        tracing::warn!(username = %who.user.username, sp = %target.service.entity_id, "SSO denied: not assigned");
+        return failure(state, req, &target, status::RESPONDER, Some(status::REQUEST_DENIED), "not assigned to this service");
+    }
+    issue(state, req, who, target).await
+}
+
+/// Builds, signs and posts an assertion for an assigned, signed-in person.
+pub async fn issue(state: &AppState, req: &HttpRequest, who: &SignedIn, target: Target) -> Result<HttpResponse, AppError> {
+    let u = &who.user;
+    let svc = &target.service;
+    let name_id = name_id_value(state, u, svc, target.format)?;
+    let now = state.now();
+    let session_index = new_id();
+    let attrs = attributes(u);
+    let xml = response::success(
+        &response::Assertion {
+            response_id: new_id(),
+            assertion_id: new_id(),
+            idp_entity_id: &state.entity_id,
+            sp_entity_id: &svc.entity_id,
+            acs_url: &target.acs_url,
+            in_response_to: target.in_response_to.as_deref(),
+            now,
+            name_id: &name_id,
+            name_id_format: target.format,
+            session_index: &session_index,
+            authn_instant: db::from_naive(who.session.authn_instant),
+            session_not_on_or_after: now + Duration::minutes(i64::from(svc.session_minutes.max(1))),
+            authn_context_class: AC_PASSWORD_PROTECTED,
+            attributes: &attrs,
+            sign_assertion: svc.sign_assertion,
+            sign_response: svc.sign_response,
+        },
+        &state.key,
+    )
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    let (sess, service_id, idx, nid) = (who.session.id, svc.id, session_index.clone(), name_id.clone());
+    db::run(&state.pool, move |c| saml_state::record_sign_in(c, sess, service_id, &idx, &nid, now)).await?;
+    tracing::info!(
+        username = %u.username,
+        sp = %svc.entity_id,
+        acs = %target.acs_url,
+        in_response_to = target.in_response_to.as_deref().unwrap_or("-"),
+        "SSO response issued"
+    );
+    post_page(state, req, &target.acs_url, &xml, target.relay_state.as_deref())
+}
+
+/// Posts a signed error Response (no assertion) to a registered ACS URL.
+pub fn failure(
+    state: &AppState,
+    req: &HttpRequest,
+    target: &Target,
+    top: &str,
+    second: Option<&str>,
+    message: &str,
+) -> Result<HttpResponse, AppError> {
+    let xml = response::failure(
+        &response::Failure {
+            idp_entity_id: &state.entity_id,
+            acs_url: &target.acs_url,
+            in_response_to: target.in_response_to.as_deref(),
+            now: state.now(),
+            top,
+            second,
+            message: Some(message),
+        },
+        &state.key,
+    )
+    .map_err(|e| AppError::Internal(e.to_string()))?;
+    tracing::warn!(sp = %target.service.entity_id, status = second.unwrap_or(top), message, "SSO error response");
+    post_page(state, req, &target.acs_url, &xml, target.relay_state.as_deref())
+}
+
+#[derive(Serialize)]
+struct PostPage<'a> {
+    acs_url: &'a str,
+    saml_response: String,
+    relay_state: Option<&'a str>,
+}
+
+/// The auto-submitting form (static script, visible button without it).
+fn post_page(state: &AppState, req: &HttpRequest, acs_url: &str, xml: &str, relay_state: Option<&str>) -> Result<HttpResponse, AppError> {
+    let data = PostPage {
+        acs_url,
+        saml_response: crate::saml::binding::encode_post(xml),
+        relay_state,
+    };
+    let mut resp = render(state, req, StatusCode::OK, "saml/post", "saml.post_title", None, data)?;
+    let origin = url::Url::parse(acs_url)
+        .map(|u| u.origin().ascii_serialization())
+        .map_err(|e| AppError::Internal(format!("registered ACS URL is not a URL: {e}")))?;
+    let csp = format!(
+        "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action {origin}; frame-ancestors 'none'; base-uri 'none'"
+    );
+    let value = header::HeaderValue::from_str(&csp).map_err(|e| AppError::Internal(e.to_string()))?;
+    resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    Ok(resp)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rac(comparison: &str, classes: &[&str]) -> RequestedAuthnContext {
+        RequestedAuthnContext {
+            comparison: comparison.into(),
+            class_refs: classes.iter().map(|s| s.to_string()).collect(),
+        }
+    }
+
+    const PPT: &str = AC_PASSWORD_PROTECTED;
+    const PW: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password";
+    const MFA: &str = "https://refeds.org/profile/mfa";
+    const TOTP: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken";
+
+    #[test]
+    fn authn_context_comparisons() {
+        assert!(password_satisfies(&rac("exact", &[PPT])));
+        assert!(!password_satisfies(&rac("exact", &[PW])));
+        assert!(!password_satisfies(&rac("exact", &[MFA])));
+        assert!(password_satisfies(&rac("minimum", &[PW])));
+        assert!(password_satisfies(&rac("minimum", &[PPT])));
+        assert!(!password_satisfies(&rac("minimum", &[TOTP])));
+        assert!(!password_satisfies(&rac("minimum", &[MFA])));
+        assert!(password_satisfies(&rac("better", &[PW])));
+        assert!(!password_satisfies(&rac("better", &[PPT])));
+        assert!(password_satisfies(&rac("maximum", &[TOTP])));
+        assert!(!password_satisfies(&rac("maximum", &[PW])));
+        assert!(password_satisfies(&rac("exact", &[])));
+    }
+}

@@ -98,7 +98,7 @@ pub fn app(
         .app_data(state)
         .wrap(errors::handlers())
         .wrap(security::headers(https))
-        .wrap(middleware::Logger::new("%a %m %U %s %b %Dms"))
+        .wrap(middleware::Logger::new("%a %U %s %b %Dms"))
         .configure(crate::web::configure)
 }
 

@@ -27,6 +27,8 @@ class Form:
     method: str
     fields: list[tuple[str, str]] = field(default_factory=list)
     input_types: dict[str, str] = field(default_factory=dict)
+    # Named submit buttons; a browser sends the one that was clicked.
+    submitters: list[tuple[str, str]] = field(default_factory=list)
 
     def get(self, name: str) -> str | None:
         for key, value in self.fields:
@@ -71,15 +73,19 @@ class _FormParser(HTMLParser):
                 return
             typ = a.get("type", "text").lower()
             form.input_types[name] = typ
-            if typ in ("submit", "button", "image", "reset", "file"):
+            if typ == "submit":
+                form.submitters.append((name, a.get("value", "")))
+                return
+            if typ in ("button", "image", "reset", "file"):
                 return
             if typ in ("checkbox", "radio") and "checked" not in a:
                 return
             form.fields.append((name, a.get("value", "on" if typ in ("checkbox", "radio") else "")))
         elif tag == "button":
             name = a.get("name")
-            if name:
+            if name and a.get("type", "submit").lower() == "submit":
                 form.input_types[name] = "submit"
+                form.submitters.append((name, a.get("value", "")))
         elif tag == "textarea":
             self._textarea = a.get("name")
             self._textarea_buf = []
@@ -157,9 +163,11 @@ class Browser:
         return self.session.post(url, data=data, **kw)
 
     def submit(self, form: Form, **kw) -> requests.Response:
+        """Submit like a browser clicking the form's first submit button."""
+        data = list(form.fields) + form.submitters[:1]
         if form.method == "post":
-            return self.post(form.action, data=form.fields, **kw)
-        return self.get(form.action, params=form.fields, **kw)
+            return self.post(form.action, data=data, **kw)
+        return self.get(form.action, params=data, **kw)
 
     @staticmethod
     def find_form(resp: requests.Response, predicate) -> Form | None:

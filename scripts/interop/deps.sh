@@ -8,7 +8,7 @@
 #   PYTHON                interpreter for the venv (default: python3)
 set -euo pipefail
 
-VENV="${OMAKASE_INTEROP_VENV:-${HOME}/.cache/omakase-interop/venv}"
+VENV="${OMAKASE_INTEROP_VENV:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/omakase-interop/venv}"
 PYTHON="${PYTHON:-python3}"
 APT_PACKAGES=(apache2 libapache2-mod-shib xmlsec1 openssl ca-certificates)
 PY_PACKAGES=("pysaml2>=7.5,<8" "requests>=2.31,<3")

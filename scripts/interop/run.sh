@@ -17,12 +17,26 @@
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
-VENV="${OMAKASE_INTEROP_VENV:-${HOME}/.cache/omakase-interop/venv}"
+PATH="$PATH:/usr/sbin:/sbin"
+VENV="${OMAKASE_INTEROP_VENV:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/omakase-interop/venv}"
 PY="$VENV/bin/python"
+
+RESULTS=""
+
+# The closing line; a run that stops early counts as at least one failure.
+summary() {
+    local passed=0 failed=0
+    if [[ -n "$RESULTS" && -f "$RESULTS" ]]; then
+        passed="$(grep -c '^PASS' "$RESULTS" || true)"
+        failed="$(grep -c '^FAIL' "$RESULTS" || true)"
+    fi
+    if [[ "${1:-}" == early && "$failed" -eq 0 ]]; then failed=1; fi
+    echo "interop: $passed passed, $failed failed"
+}
 
 die() {
     echo "interop: $*" >&2
-    echo "interop: 0 passed, 1 failed"
+    summary early
     exit 1
 }
 
@@ -38,6 +52,8 @@ done
 [[ -f /usr/lib/apache2/modules/mod_shib.so ]] || die "mod_shib not installed; run scripts/interop/deps.sh"
 
 WORK="$(mktemp -d /tmp/omakase-interop.XXXXXX)"
+# Run from the temp dir so that no omakase.toml in the caller's directory is read.
+cd "$WORK"
 RESULTS="$WORK/results"
 PIDFILE="$WORK/pids"
 LOGS="$WORK/logs"
@@ -87,6 +103,20 @@ spawn() {
 }
 
 record() { printf '%s\t%s\n' "$1" "$2" >>"$RESULTS"; echo "$1 $2"; }
+
+# Run a Python driver that records its own checks; if it dies without
+# recording a failure (a crash, a missing module), record one for it.
+run_driver() { # PREFIX COMMAND...
+    local prefix="$1" before after rc=0
+    shift
+    before="$(grep -c "^FAIL"$'\t'"$prefix:" "$RESULTS" || true)"
+    "$@" || rc=$?
+    after="$(grep -c "^FAIL"$'\t'"$prefix:" "$RESULTS" || true)"
+    if [[ $rc -ne 0 && "$after" -eq "$before" ]]; then
+        record FAIL "$prefix: driver $(basename -- "${2:-$1}") exited with status $rc"
+    fi
+    return 0
+}
 
 show_tail() {
     local file="$1" n="${2:-40}"
@@ -152,7 +182,7 @@ echo "interop: IdP $IDP_BASE, Shibboleth SP on port $SP_PORT"
 
 # ---------------------------------------------------------------- IdP ---
 IDP_LOG="$LOGS/idp.log"
-IDP_PID="$(spawn "$IDP_LOG" "$BIN" serve)"
+IDP_PID="$(NO_COLOR=1 spawn "$IDP_LOG" "$BIN" serve)"
 if wait_http "$IDP_BASE/healthz" 30 "$IDP_PID"; then
     record PASS "idp: serve starts and /healthz answers"
 else
@@ -192,9 +222,9 @@ else
 fi
 
 # Register an SP's metadata file with the IdP and give the test user access.
-register_sp() { # FILE NAME EXPECTED_ENTITY_ID
+register_sp() { # FILE NAME EXPECTED_ENTITY_ID [EXTRA sp import ARGS...]
     local out entity
-    out="$("$BIN" sp import "$1" --name "$2" 2>>"$LOGS/cli.log")" || {
+    out="$("$BIN" sp import "$1" --name "$2" "${@:4}" 2>>"$LOGS/cli.log")" || {
         echo "'sp import $1' failed" >&2
         return 1
     }
@@ -264,9 +294,9 @@ shib_section() {
     register_sp "$WORK/shibboleth-sp-metadata.xml" "Shibboleth SP" "$sp_entity"
 
     echo "shibboleth: running the browser flows"
-    "$PY" "$HERE/shib_check.py" --sp-base "$sp_base" --sp-entity-id "$sp_entity" \
+    run_driver shibboleth "$PY" "$HERE/shib_check.py" --sp-base "$sp_base" --sp-entity-id "$sp_entity" \
         --idp-base "$IDP_BASE" --username "$TEST_USER" --password-file "$PASSWORD_FILE" \
-        --email "$TEST_EMAIL" --name "$TEST_NAME" --logs "$LOGS" || true
+        --email "$TEST_EMAIL" --name "$TEST_NAME" --logs "$LOGS"
 }
 
 # ------------------------------------------------------------- pysaml2 ---
@@ -274,18 +304,24 @@ pysaml2_section() {
     set -e
     trap 'echo "pysaml2 setup failed at line $LINENO: $BASH_COMMAND" >&2' ERR
     local dir="$WORK/pysaml2" entity="http://127.0.0.1:$PY_PORT/sp" acs="http://127.0.0.1:$PY_PORT/acs"
+    local p_entity="http://127.0.0.1:$PY_PORT/sp-persistent" p_acs="http://127.0.0.1:$PY_PORT/acs-persistent"
     mkdir -p "$dir"
     openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj "/CN=pysaml2 interop SP" \
         -keyout "$dir/sp-key.pem" -out "$dir/sp-cert.pem" >/dev/null 2>&1
     "$PY" "$HERE/pysaml2_sp.py" metadata --work "$dir" --entity-id "$entity" --acs "$acs" \
         --out "$dir/sp-metadata.xml" >/dev/null
-    echo "pysaml2: registering the SP with the IdP"
+    # A second SP (same software, own entity ID) registered for persistent NameIDs.
+    "$PY" "$HERE/pysaml2_sp.py" metadata --work "$dir" --entity-id "$p_entity" --acs "$p_acs" \
+        --nameid-format persistent --out "$dir/sp-persistent-metadata.xml" >/dev/null
+    echo "pysaml2: registering the SPs with the IdP"
     register_sp "$dir/sp-metadata.xml" "pysaml2 SP" "$entity"
+    register_sp "$dir/sp-persistent-metadata.xml" "pysaml2 SP (persistent)" "$p_entity" --nameid-format persistent
     echo "pysaml2: running the flows"
-    "$PY" "$HERE/pysaml2_sp.py" check --work "$dir" --entity-id "$entity" --acs "$acs" \
+    run_driver pysaml2 "$PY" "$HERE/pysaml2_sp.py" check --work "$dir" --entity-id "$entity" --acs "$acs" \
         --idp-metadata "$WORK/idp-metadata.xml" --idp-base "$IDP_BASE" \
         --username "$TEST_USER" --password-file "$PASSWORD_FILE" \
-        --email "$TEST_EMAIL" --name "$TEST_NAME" || true
+        --email "$TEST_EMAIL" --name "$TEST_NAME" \
+        --persistent-entity-id "$p_entity" --persistent-acs "$p_acs"
 }
 
 # Each section runs in a subshell with `set -e` in force; a setup step that
@@ -312,13 +348,18 @@ if [[ $rc -ne 0 ]]; then
     show_tail "$LOGS/cli.log" 20
 fi
 
-passed="$(grep -c '^PASS' "$RESULTS" || true)"
-failed="$(grep -c '^FAIL' "$RESULTS" || true)"
-if [[ "$failed" -ne 0 ]]; then
+if kill -0 "$IDP_PID" 2>/dev/null; then
+    record PASS "idp: still running after all flows"
+else
+    record FAIL "idp: still running after all flows"
+fi
+
+if grep -q '^FAIL' "$RESULTS"; then
     echo
     echo "failed checks:"
     grep '^FAIL' "$RESULTS" | cut -f2 | sed 's/^/  - /'
     show_tail "$IDP_LOG" 30
+    summary
+    exit 1
 fi
-echo "interop: $passed passed, $failed failed"
-[[ "$failed" -eq 0 ]]
+summary

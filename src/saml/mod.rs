@@ -11,7 +11,7 @@ pub mod response;
 pub mod sign;
 pub mod sp_metadata;
 pub mod xml;
-mod xml_read;
+pub mod xml_read;
 
 pub const BINDING_REDIRECT: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-Redirect";
 pub const BINDING_POST: &str = "urn:oasis:names:tc:SAML:2.0:bindings:HTTP-POST";

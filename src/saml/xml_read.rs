@@ -44,7 +44,7 @@ impl XNode {
     }
 
     /// All descendants (depth first) with this name.
-    pub fn descendants<'a>(&'a self, ns: &'a str, local: &'a str, out: &mut Vec<&'a XNode>) {
+    pub fn descendants<'a>(&'a self, ns: &str, local: &str, out: &mut Vec<&'a XNode>) {
         for c in &self.children {
             if c.is(ns, local) {
                 out.push(c);

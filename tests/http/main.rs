@@ -1,1 +1,12 @@
+//! HTTP integration tests: the real app on a real socket and a real
+//! database file, driven like a browser and like a service provider.
 
+mod helpers;
+
+mod bad_input;
+mod cli;
+mod idp_init;
+mod login;
+mod profile;
+mod signatures;
+mod sso;

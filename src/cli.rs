@@ -15,7 +15,11 @@ use crate::domain::{services as svc, users};
 use crate::startup;
 
 #[derive(Parser)]
-#[command(name = "omakase", version, about = "おまかせログイン: SAML 2.0 Identity Provider")]
+#[command(
+    name = "omakase",
+    version,
+    about = "おまかせログイン: SAML 2.0 Identity Provider"
+)]
 pub struct Cli {
     /// Configuration file (default: ./omakase.toml if present).
     #[arg(long, global = true, value_name = "PATH")]
@@ -140,7 +144,10 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         println!(" 初回ログイン時に変更が必要です / It must be changed at first login.");
         println!("================================================================");
     }
-    println!("omakase: {} (entity ID {})", state.settings.base_url, state.entity_id);
+    println!(
+        "omakase: {} (entity ID {})",
+        state.settings.base_url, state.entity_id
+    );
     actix_web::rt::System::new().block_on(startup::serve(state))
 }
 

@@ -76,8 +76,9 @@ impl Settings {
         };
         let mut s = match file {
             Some(p) => {
-                let text = std::fs::read_to_string(p)
-                    .with_context(|| format!("cannot read the configuration file {}", p.display()))?;
+                let text = std::fs::read_to_string(p).with_context(|| {
+                    format!("cannot read the configuration file {}", p.display())
+                })?;
                 toml::from_str::<Settings>(&text)
                     .with_context(|| format!("invalid configuration in {}", p.display()))?
             }
@@ -104,9 +105,18 @@ impl Settings {
         if let Some(v) = env("OMAKASE_TIME_ZONE") {
             self.time_zone = v;
         }
-        env_num("OMAKASE_SESSION_IDLE_MINUTES", &mut self.session_idle_minutes)?;
-        env_num("OMAKASE_SESSION_ABSOLUTE_HOURS", &mut self.session_absolute_hours)?;
-        env_num("OMAKASE_SERVICE_SESSION_MINUTES", &mut self.service_session_minutes)?;
+        env_num(
+            "OMAKASE_SESSION_IDLE_MINUTES",
+            &mut self.session_idle_minutes,
+        )?;
+        env_num(
+            "OMAKASE_SESSION_ABSOLUTE_HOURS",
+            &mut self.session_absolute_hours,
+        )?;
+        env_num(
+            "OMAKASE_SERVICE_SESSION_MINUTES",
+            &mut self.service_session_minutes,
+        )?;
         env_num("OMAKASE_CLOCK_SKEW_SECONDS", &mut self.clock_skew_seconds)?;
         env_num("OMAKASE_DB_POOL_SIZE", &mut self.db_pool_size)?;
         Ok(())
@@ -114,10 +124,14 @@ impl Settings {
 
     pub fn validate(&mut self) -> anyhow::Result<()> {
         if self.version != 1 {
-            bail!("version: unsupported configuration version {}", self.version);
+            bail!(
+                "version: unsupported configuration version {}",
+                self.version
+            );
         }
         let trimmed = self.base_url.trim().trim_end_matches('/').to_string();
-        let url = url::Url::parse(&trimmed).with_context(|| format!("base_url: not a URL: {trimmed}"))?;
+        let url =
+            url::Url::parse(&trimmed).with_context(|| format!("base_url: not a URL: {trimmed}"))?;
         if !matches!(url.scheme(), "http" | "https") || url.host().is_none() {
             bail!("base_url: must be an http or https URL: {trimmed}");
         }
@@ -198,7 +212,8 @@ mod tests {
 
     #[test]
     fn parses_toml_and_rejects_unknown_keys() {
-        let s: Settings = toml::from_str("listen = \"0.0.0.0:9000\"\ntime_zone = \"UTC\"").expect("toml");
+        let s: Settings =
+            toml::from_str("listen = \"0.0.0.0:9000\"\ntime_zone = \"UTC\"").expect("toml");
         assert_eq!(s.listen, "0.0.0.0:9000");
         assert_eq!(s.session_idle_minutes, 60);
         assert!(toml::from_str::<Settings>("lisen = \"x\"").is_err());

@@ -68,7 +68,9 @@ impl AppError {
     pub fn info(&self) -> ErrorInfo {
         let (code, key) = match self {
             AppError::Saml { code, key, .. } => (*code, *key),
-            AppError::LoginRequired(_) | AppError::PasswordChangeRequired(_) => ("AUTH-001", "error.login_required"),
+            AppError::LoginRequired(_) | AppError::PasswordChangeRequired(_) => {
+                ("AUTH-001", "error.login_required")
+            }
             AppError::NotFound => ("HTTP-404", "error.not_found"),
             AppError::Csrf => ("HTTP-403", "error.csrf"),
             AppError::BadRequest(_) => ("HTTP-400", "error.bad_request"),
@@ -79,7 +81,10 @@ impl AppError {
 }
 
 fn redirect_with_next(path: &str, next: &str) -> HttpResponse {
-    let url = format!("{path}?next={}", url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>());
+    let url = format!(
+        "{path}?next={}",
+        url::form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+    );
     HttpResponse::SeeOther()
         .insert_header((header::LOCATION, url))
         .insert_header((header::CACHE_CONTROL, "no-store"))
@@ -89,8 +94,12 @@ fn redirect_with_next(path: &str, next: &str) -> HttpResponse {
 impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
-            AppError::Saml { status, .. } => StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST),
-            AppError::LoginRequired(_) | AppError::PasswordChangeRequired(_) => StatusCode::SEE_OTHER,
+            AppError::Saml { status, .. } => {
+                StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
+            }
+            AppError::LoginRequired(_) | AppError::PasswordChangeRequired(_) => {
+                StatusCode::SEE_OTHER
+            }
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,

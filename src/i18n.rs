@@ -61,10 +61,16 @@ pub fn from_accept_language(header: &str) -> &'static str {
         let mut it = part.trim().split(';');
         let tag = it.next().unwrap_or("").trim().to_ascii_lowercase();
         let q = it
-            .find_map(|p| p.trim().strip_prefix("q=").and_then(|v| v.parse::<f32>().ok()))
+            .find_map(|p| {
+                p.trim()
+                    .strip_prefix("q=")
+                    .and_then(|v| v.parse::<f32>().ok())
+            })
             .unwrap_or(1.0);
         let primary = tag.split('-').next().unwrap_or("");
-        let Some(lang) = LANGS.iter().find(|l| **l == primary) else { continue };
+        let Some(lang) = LANGS.iter().find(|l| **l == primary) else {
+            continue;
+        };
         if q > 0.0 && best.map(|(_, bq)| q > bq).unwrap_or(true) {
             best = Some((lang, q));
         }

@@ -1,6 +1,7 @@
 //! omakase (おまかせログイン): a SAML 2.0 Identity Provider with an employee
 //! launcher portal.
 #![deny(clippy::unwrap_used, clippy::expect_used)]
+#![cfg_attr(test, allow(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod auth;
 pub mod cli;

@@ -21,14 +21,19 @@ use crate::web::{errors, security};
 /// Connects to the configured database and applies pending migrations.
 pub fn open_database(settings: &Settings) -> anyhow::Result<DbPool> {
     let url = settings.database_url();
-    let pool = db::connect(&url, settings.db_pool_size).with_context(|| "cannot open the database")?;
+    let pool =
+        db::connect(&url, settings.db_pool_size).with_context(|| "cannot open the database")?;
     db::migrate(&pool).context("cannot apply the database migrations")?;
     Ok(pool)
 }
 
 /// The signing key in the database, created (RSA-2048, self-signed) by the
 /// first instance that starts on it.
-fn signing_key(pool: &DbPool, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<SigningKey> {
+fn signing_key(
+    pool: &DbPool,
+    settings: &Settings,
+    clock: &dyn Clock,
+) -> anyhow::Result<SigningKey> {
     let host = url::Url::parse(&settings.base_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
@@ -36,7 +41,8 @@ fn signing_key(pool: &DbPool, settings: &Settings, clock: &dyn Clock) -> anyhow:
     let now = db::to_naive(clock.now());
     let (stored, created) = db::run_sync(pool, |c| {
         keys::get_or_insert_key(c, keys::CURRENT, now, || {
-            let (k, cert) = generate_key_pair(&host).map_err(|e| db::DbError::Migration(e.to_string()))?;
+            let (k, cert) =
+                generate_key_pair(&host).map_err(|e| db::DbError::Migration(e.to_string()))?;
             Ok(keys::StoredKey {
                 private_key_pem: k,
                 certificate_pem: cert,
@@ -46,8 +52,11 @@ fn signing_key(pool: &DbPool, settings: &Settings, clock: &dyn Clock) -> anyhow:
     if created {
         tracing::info!("generated a new RSA-2048 signing key and self-signed certificate");
     }
-    SigningKey::from_pem(stored.private_key_pem.as_bytes(), stored.certificate_pem.as_bytes())
-        .context("the stored signing key is unusable")
+    SigningKey::from_pem(
+        stored.private_key_pem.as_bytes(),
+        stored.certificate_pem.as_bytes(),
+    )
+    .context("the stored signing key is unusable")
 }
 
 pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
@@ -112,7 +121,9 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         loop {
             tick.tick().await;
             let (now, idle) = (purge.now(), purge.idle_timeout());
-            if let Err(e) = db::run(&purge.pool, move |c| sessions::purge_expired(c, now, idle)).await {
+            if let Err(e) =
+                db::run(&purge.pool, move |c| sessions::purge_expired(c, now, idle)).await
+            {
                 tracing::warn!(error = %e, "session purge failed");
             }
         }

@@ -1,7 +1,8 @@
 //! Handlebars pages and static files, compiled into the binary.
 
 use handlebars::{
-    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError, RenderErrorReason,
+    Context, Handlebars, Helper, HelperResult, Output, RenderContext, RenderError,
+    RenderErrorReason,
 };
 use rust_embed::RustEmbed;
 use serde::Serialize;
@@ -27,9 +28,16 @@ fn t_helper(
         .param(0)
         .and_then(|p| p.value().as_str())
         .ok_or(RenderErrorReason::ParamNotFoundForIndex("t", 0))?;
-    let lang = ctx.data().get("lang").and_then(|v| v.as_str()).unwrap_or("ja");
-    let text = i18n::lookup(lang, key)
-        .ok_or_else(|| RenderError::from(RenderErrorReason::Other(format!("no translation {lang}:{key}"))))?;
+    let lang = ctx
+        .data()
+        .get("lang")
+        .and_then(|v| v.as_str())
+        .unwrap_or("ja");
+    let text = i18n::lookup(lang, key).ok_or_else(|| {
+        RenderError::from(RenderErrorReason::Other(format!(
+            "no translation {lang}:{key}"
+        )))
+    })?;
     out.write(&handlebars::html_escape(text))?;
     Ok(())
 }
@@ -41,7 +49,9 @@ pub fn load() -> Result<Templates, String> {
     hb.set_strict_mode(true);
     hb.register_helper("t", Box::new(t_helper));
     for path in Assets::iter() {
-        let Some(name) = path.strip_suffix(".hbs") else { continue };
+        let Some(name) = path.strip_suffix(".hbs") else {
+            continue;
+        };
         let file = Assets::get(&path).ok_or_else(|| format!("missing template {path}"))?;
         let src = std::str::from_utf8(&file.data).map_err(|e| format!("{path}: {e}"))?;
         hb.register_template_string(name, src)
@@ -77,5 +87,6 @@ pub fn static_file(path: &str) -> Option<(std::borrow::Cow<'static, [u8]>, &'sta
 
 /// Renders `name` with `data`.
 pub fn render<T: Serialize>(hb: &Templates, name: &str, data: &T) -> Result<String, String> {
-    hb.render(name, data).map_err(|e| format!("render {name}: {e}"))
+    hb.render(name, data)
+        .map_err(|e| format!("render {name}: {e}"))
 }

@@ -269,9 +269,12 @@ shib_section() {
     chown "$runuser:$rungroup" "$LOGS/native.log"
     chmod 755 "$LOGS" "$WORK/run"
 
+    # Keep the SP library's bootstrap logging and default dirs out of /var.
+    export SHIBSP_LOGDIR="$LOGS" SHIBSP_RUNDIR="$WORK/run" SHIBSP_CACHEDIR="$WORK/run"
+
     echo "shibboleth: starting shibd"
     local shibd_pid
-    shibd_pid="$(spawn "$LOGS/shibd.out" shibd -F -f -c "$shib/shibboleth2.xml" -p "$WORK/run/shibd.pid")"
+    shibd_pid="$(SHIBSP_LOGGING="$shib/shibd.logger" spawn "$LOGS/shibd.out" shibd -F -f -c "$shib/shibboleth2.xml" -p "$WORK/run/shibd.pid")"
     for _ in $(seq 150); do
         [[ -S "$WORK/run/shibd.sock" ]] && break
         kill -0 "$shibd_pid" 2>/dev/null || { echo "shibd exited" >&2; return 1; }
@@ -280,6 +283,7 @@ shib_section() {
     [[ -S "$WORK/run/shibd.sock" ]] || { echo "shibd did not open its socket" >&2; return 1; }
 
     echo "shibboleth: starting apache2 on 127.0.0.1:$SP_PORT"
+    export SHIBSP_LOGGING="$shib/native.logger"
     apache2 -t -f "$WORK/apache/httpd.conf" >"$LOGS/apache-configtest.log" 2>&1 || {
         cat "$LOGS/apache-configtest.log" >&2
         return 1

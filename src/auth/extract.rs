@@ -31,7 +31,8 @@ pub async fn load(req: &HttpRequest) -> Result<Option<SignedIn>, AppError> {
     let now = state.now();
     let idle = state.idle_timeout();
     let th = token_hash.clone();
-    let found = crate::db::run(&state.pool, move |c| sessions::find_live(c, &th, now, idle)).await?;
+    let found =
+        crate::db::run(&state.pool, move |c| sessions::find_live(c, &th, now, idle)).await?;
     Ok(found.map(|(session, user)| SignedIn {
         session,
         user,
@@ -64,7 +65,9 @@ impl FromRequest for CurrentUser {
         Box::pin(async move {
             match load(&req).await? {
                 None => Err(AppError::LoginRequired(return_path(&req))),
-                Some(s) if s.user.must_change_password => Err(AppError::PasswordChangeRequired(return_path(&req))),
+                Some(s) if s.user.must_change_password => {
+                    Err(AppError::PasswordChangeRequired(return_path(&req)))
+                }
                 Some(s) => Ok(CurrentUser(s)),
             }
         })

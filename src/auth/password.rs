@@ -2,7 +2,9 @@
 
 use std::sync::OnceLock;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::Argon2;
 use rand::Rng;
 
@@ -10,11 +12,30 @@ use rand::Rng;
 pub const MIN_LENGTH: usize = 12;
 
 const COMMON: &[&str] = &[
-    "password", "password1", "password123", "123456789012", "1234567890123", "qwertyuiopas",
-    "qwerty123456", "iloveyou1234", "passwordpassword", "abc123456789", "111111111111",
-    "000000000000", "aaaaaaaaaaaa", "letmein12345", "welcome12345", "administrator",
-    "omakaselogin", "omakase12345", "p@ssw0rd1234", "password1234", "qwertyuiop12",
-    "1q2w3e4r5t6y", "changeme1234", "zaq12wsxcde3",
+    "password",
+    "password1",
+    "password123",
+    "123456789012",
+    "1234567890123",
+    "qwertyuiopas",
+    "qwerty123456",
+    "iloveyou1234",
+    "passwordpassword",
+    "abc123456789",
+    "111111111111",
+    "000000000000",
+    "aaaaaaaaaaaa",
+    "letmein12345",
+    "welcome12345",
+    "administrator",
+    "omakaselogin",
+    "omakase12345",
+    "p@ssw0rd1234",
+    "password1234",
+    "qwertyuiop12",
+    "1q2w3e4r5t6y",
+    "changeme1234",
+    "zaq12wsxcde3",
 ];
 
 pub fn hash(password: &str) -> Result<String, String> {
@@ -27,7 +48,9 @@ pub fn hash(password: &str) -> Result<String, String> {
 
 pub fn verify(stored: &str, password: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(h) => Argon2::default().verify_password(password.as_bytes(), &h).is_ok(),
+        Ok(h) => Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -98,8 +121,14 @@ mod tests {
     #[test]
     fn policy() {
         assert_eq!(check_policy("short", "u"), Err(PolicyViolation::TooShort));
-        assert_eq!(check_policy("yamada.taro1", "Yamada.Taro1"), Err(PolicyViolation::SameAsUsername));
-        assert_eq!(check_policy("Password1234", "u"), Err(PolicyViolation::Common));
+        assert_eq!(
+            check_policy("yamada.taro1", "Yamada.Taro1"),
+            Err(PolicyViolation::SameAsUsername)
+        );
+        assert_eq!(
+            check_policy("Password1234", "u"),
+            Err(PolicyViolation::Common)
+        );
         assert!(check_policy("kiji-mo-nakazuba", "u").is_ok());
         let otp = generate_one_time();
         assert_eq!(otp.len(), 16);

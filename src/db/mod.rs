@@ -80,7 +80,8 @@ pub struct Manager {
     target: String,
 }
 
-const SQLITE_PRAGMAS: &str = "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
+const SQLITE_PRAGMAS: &str =
+    "PRAGMA busy_timeout = 10000; PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;";
 
 impl ManageConnection for Manager {
     type Connection = DbConn;
@@ -89,8 +90,10 @@ impl ManageConnection for Manager {
     fn connect(&self) -> Result<DbConn, r2d2::Error> {
         match self.backend {
             Backend::Sqlite => {
-                let mut c = SqliteConnection::establish(&self.target).map_err(r2d2::Error::ConnectionError)?;
-                c.batch_execute(SQLITE_PRAGMAS).map_err(r2d2::Error::QueryError)?;
+                let mut c = SqliteConnection::establish(&self.target)
+                    .map_err(r2d2::Error::ConnectionError)?;
+                c.batch_execute(SQLITE_PRAGMAS)
+                    .map_err(r2d2::Error::QueryError)?;
                 Ok(DbConn::Sqlite(c))
             }
             Backend::Postgres => PgConnection::establish(&self.target)
@@ -100,7 +103,8 @@ impl ManageConnection for Manager {
     }
 
     fn is_valid(&self, conn: &mut DbConn) -> Result<(), r2d2::Error> {
-        conn.batch_execute("SELECT 1").map_err(r2d2::Error::QueryError)
+        conn.batch_execute("SELECT 1")
+            .map_err(r2d2::Error::QueryError)
     }
 
     fn has_broken(&self, _conn: &mut DbConn) -> bool {
@@ -115,7 +119,10 @@ pub type DbPool = r2d2::Pool<Manager>;
 pub fn connect(url: &str, size: u32) -> Result<DbPool, DbError> {
     let (backend, target) = parse_url(url)?;
     if backend == Backend::Sqlite {
-        if let Some(dir) = Path::new(&target).parent().filter(|d| !d.as_os_str().is_empty()) {
+        if let Some(dir) = Path::new(&target)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(dir)
                 .map_err(|e| DbError::Migration(format!("cannot create {}: {e}", dir.display())))?;
         }
@@ -156,7 +163,10 @@ where
 }
 
 /// The same unit of work, synchronously (command line).
-pub fn run_sync<T>(pool: &DbPool, f: impl FnOnce(&mut DbConn) -> Result<T, DbError>) -> Result<T, DbError> {
+pub fn run_sync<T>(
+    pool: &DbPool,
+    f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+) -> Result<T, DbError> {
     let mut conn = pool.get()?;
     f(&mut conn)
 }
@@ -164,7 +174,10 @@ pub fn run_sync<T>(pool: &DbPool, f: impl FnOnce(&mut DbConn) -> Result<T, DbErr
 /// A read-then-write transaction: `BEGIN IMMEDIATE` on SQLite (so that two
 /// writers queue on busy_timeout instead of failing on lock upgrade), a
 /// plain transaction on PostgreSQL.
-pub fn write_tx<T>(conn: &mut DbConn, f: impl FnOnce(&mut DbConn) -> Result<T, DbError>) -> Result<T, DbError> {
+pub fn write_tx<T>(
+    conn: &mut DbConn,
+    f: impl FnOnce(&mut DbConn) -> Result<T, DbError>,
+) -> Result<T, DbError> {
     match conn {
         DbConn::Sqlite(_) => {
             conn.batch_execute("BEGIN IMMEDIATE")?;

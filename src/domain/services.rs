@@ -71,7 +71,11 @@ pub struct Registered {
 /// The NameID format a new service starts with: email, unless its
 /// metadata lists formats without email but with one we support.
 fn initial_format(m: &SpMetadata) -> NameIdFormat {
-    let listed: Vec<NameIdFormat> = m.name_id_formats.iter().filter_map(|f| NameIdFormat::from_uri(f)).collect();
+    let listed: Vec<NameIdFormat> = m
+        .name_id_formats
+        .iter()
+        .filter_map(|f| NameIdFormat::from_uri(f))
+        .collect();
     if m.name_id_formats.is_empty() || listed.contains(&NameIdFormat::Email) {
         NameIdFormat::Email
     } else {
@@ -92,7 +96,9 @@ pub fn register(
 ) -> Result<Registered, ServiceError> {
     let m = SpMetadata::parse(xml)?;
     let format = match nameid_format {
-        Some(f) => Some(NameIdFormat::parse(f).ok_or_else(|| ServiceError::NameIdFormat(f.to_string()))?),
+        Some(f) => {
+            Some(NameIdFormat::parse(f).ok_or_else(|| ServiceError::NameIdFormat(f.to_string()))?)
+        }
         None => None,
     };
     let existing = services::find_by_entity_id(conn, &m.entity_id)?;
@@ -118,7 +124,10 @@ pub fn register(
         updated_at: to_naive(now),
     };
     let defaults = NewServiceSettings {
-        nameid_format: format.unwrap_or_else(|| initial_format(&m)).key().to_string(),
+        nameid_format: format
+            .unwrap_or_else(|| initial_format(&m))
+            .key()
+            .to_string(),
         session_minutes,
         created_at: to_naive(now),
     };
@@ -135,10 +144,20 @@ pub fn register(
 
 /// Assigns a service to one user or to all users; returns how many new
 /// assignments were made.
-pub fn assign(conn: &mut DbConn, entity_id: &str, username: Option<&str>, now: DateTime<Utc>) -> Result<usize, ServiceError> {
-    let s = services::find_by_entity_id(conn, entity_id)?.ok_or_else(|| ServiceError::NotFound(entity_id.to_string()))?;
+pub fn assign(
+    conn: &mut DbConn,
+    entity_id: &str,
+    username: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<usize, ServiceError> {
+    let s = services::find_by_entity_id(conn, entity_id)?
+        .ok_or_else(|| ServiceError::NotFound(entity_id.to_string()))?;
     let ids = match username {
-        Some(u) => vec![users::find_by_username(conn, u)?.ok_or_else(|| ServiceError::NoUser(u.to_string()))?.id],
+        Some(u) => vec![
+            users::find_by_username(conn, u)?
+                .ok_or_else(|| ServiceError::NoUser(u.to_string()))?
+                .id,
+        ],
         None => users::list_ids(conn)?,
     };
     let mut n = 0;

@@ -33,7 +33,11 @@ pub fn attributes(u: &User) -> Vec<Attribute> {
     [
         ("uid", "urn:oid:0.9.2342.19200300.100.1.1", &u.username),
         ("mail", "urn:oid:0.9.2342.19200300.100.1.3", &u.email),
-        ("displayName", "urn:oid:2.16.840.1.113730.3.1.241", &u.display_name),
+        (
+            "displayName",
+            "urn:oid:2.16.840.1.113730.3.1.241",
+            &u.display_name,
+        ),
         ("o", "urn:oid:2.5.4.10", &u.organization),
         ("ou", "urn:oid:2.5.4.11", &u.department),
         ("telephoneNumber", "urn:oid:2.5.4.20", &u.phone),
@@ -57,8 +61,13 @@ fn class_level(class: &str) -> Option<u8> {
         "unspecified" | "InternetProtocol" | "PreviousSession" => Some(0),
         "Password" | "InternetProtocolPassword" => Some(1),
         "PasswordProtectedTransport" => Some(2),
-        "TimeSyncToken" | "MobileTwoFactorContract" | "MobileTwoFactorUnregistered" | "Smartcard"
-        | "SmartcardPKI" | "X509" | "TLSClient" => Some(3),
+        "TimeSyncToken"
+        | "MobileTwoFactorContract"
+        | "MobileTwoFactorUnregistered"
+        | "Smartcard"
+        | "SmartcardPKI"
+        | "X509"
+        | "TLSClient" => Some(3),
         _ => None,
     }
 }
@@ -73,9 +82,15 @@ pub fn password_satisfies(rac: &RequestedAuthnContext) -> bool {
     }
     let levels = rac.class_refs.iter().map(|c| class_level(c));
     match rac.comparison.as_str() {
-        "minimum" => levels.into_iter().any(|l| matches!(l, Some(l) if l <= PASSWORD_LEVEL)),
-        "better" => levels.into_iter().any(|l| matches!(l, Some(l) if l < PASSWORD_LEVEL)),
-        "maximum" => levels.into_iter().any(|l| l.map(|l| l >= PASSWORD_LEVEL).unwrap_or(true)),
+        "minimum" => levels
+            .into_iter()
+            .any(|l| matches!(l, Some(l) if l <= PASSWORD_LEVEL)),
+        "better" => levels
+            .into_iter()
+            .any(|l| matches!(l, Some(l) if l < PASSWORD_LEVEL)),
+        "maximum" => levels
+            .into_iter()
+            .any(|l| l.map(|l| l >= PASSWORD_LEVEL).unwrap_or(true)),
         _ => rac.class_refs.iter().any(|c| c == AC_PASSWORD_PROTECTED),
     }
 }
@@ -85,8 +100,10 @@ pub fn password_satisfies(rac: &RequestedAuthnContext) -> bool {
 /// format we must refuse (InvalidNameIDPolicy).
 pub fn resolve_format(service: &Service, requested: Option<&str>) -> Option<NameIdFormat> {
     let configured = NameIdFormat::parse(&service.nameid_format).unwrap_or(NameIdFormat::Email);
-    let Some(req) = requested else { return Some(configured) };
-    let Some(fmt) = NameIdFormat::from_uri(req) else { return None };
+    let Some(req) = requested else {
+        return Some(configured);
+    };
+    let fmt = NameIdFormat::from_uri(req)?;
     if fmt == NameIdFormat::Unspecified || fmt == configured {
         return Some(configured);
     }
@@ -96,26 +113,43 @@ pub fn resolve_format(service: &Service, requested: Option<&str>) -> Option<Name
     listed.then_some(fmt)
 }
 
-fn name_id_value(state: &AppState, u: &User, service: &Service, format: NameIdFormat) -> Result<String, AppError> {
+fn name_id_value(
+    state: &AppState,
+    u: &User,
+    service: &Service,
+    format: NameIdFormat,
+) -> Result<String, AppError> {
     match format {
         NameIdFormat::Email if u.email.is_empty() => Err(AppError::saml(
             "SAML-016",
             "error.saml_no_nameid",
             409,
-            format!("user {} has no email address for {}", u.username, service.entity_id),
+            format!(
+                "user {} has no email address for {}",
+                u.username, service.entity_id
+            ),
         )),
         NameIdFormat::Email => Ok(u.email.clone()),
-        NameIdFormat::Persistent => persistent_id(&state.persistent_secret, &service.entity_id, &u.id.to_string())
-            .map_err(|e| AppError::Internal(e.to_string())),
+        NameIdFormat::Persistent => persistent_id(
+            &state.persistent_secret,
+            &service.entity_id,
+            &u.id.to_string(),
+        )
+        .map_err(|e| AppError::Internal(e.to_string())),
         NameIdFormat::Transient => Ok(new_id()),
         NameIdFormat::Unspecified => Ok(u.username.clone()),
     }
 }
 
 /// A service with its ACS endpoints, by entity ID.
-pub async fn load_service(state: &AppState, entity_id: String) -> Result<Option<(Service, Vec<AcsEndpoint>)>, AppError> {
+pub async fn load_service(
+    state: &AppState,
+    entity_id: String,
+) -> Result<Option<(Service, Vec<AcsEndpoint>)>, AppError> {
     Ok(db::run(&state.pool, move |c| {
-        let Some(s) = services::find_by_entity_id(c, &entity_id)? else { return Ok(None) };
+        let Some(s) = services::find_by_entity_id(c, &entity_id)? else {
+            return Ok(None);
+        };
         let eps = services::endpoints(c, s.id)?;
         Ok(Some((s, eps)))
     })
@@ -124,18 +158,35 @@ pub async fn load_service(state: &AppState, entity_id: String) -> Result<Option<
 
 /// Answers for a signed-in person: RequestDenied when the service is not
 /// assigned to them, otherwise a signed assertion.
-pub async fn answer(state: &AppState, req: &HttpRequest, who: &SignedIn, target: Target) -> Result<HttpResponse, AppError> {
+pub async fn answer(
+    state: &AppState,
+    req: &HttpRequest,
+    who: &SignedIn,
+    target: Target,
+) -> Result<HttpResponse, AppError> {
     let (sid, uid) = (target.service.id, who.user.id);
     let assigned = db::run(&state.pool, move |c| services::is_assigned(c, sid, uid)).await?;
     if !assigned {
         tracing::warn!(username = %who.user.username, sp = %target.service.entity_id, "SSO denied: not assigned");
-        return failure(state, req, &target, status::RESPONDER, Some(status::REQUEST_DENIED), "not assigned to this service");
+        return failure(
+            state,
+            req,
+            &target,
+            status::RESPONDER,
+            Some(status::REQUEST_DENIED),
+            "not assigned to this service",
+        );
     }
     issue(state, req, who, target).await
 }
 
 /// Builds, signs and posts an assertion for an assigned, signed-in person.
-pub async fn issue(state: &AppState, req: &HttpRequest, who: &SignedIn, target: Target) -> Result<HttpResponse, AppError> {
+pub async fn issue(
+    state: &AppState,
+    req: &HttpRequest,
+    who: &SignedIn,
+    target: Target,
+) -> Result<HttpResponse, AppError> {
     let u = &who.user;
     let svc = &target.service;
     let name_id = name_id_value(state, u, svc, target.format)?;
@@ -164,8 +215,16 @@ pub async fn issue(state: &AppState, req: &HttpRequest, who: &SignedIn, target: 
         &state.key,
     )
     .map_err(|e| AppError::Internal(e.to_string()))?;
-    let (sess, service_id, idx, nid) = (who.session.id, svc.id, session_index.clone(), name_id.clone());
-    db::run(&state.pool, move |c| saml_state::record_sign_in(c, sess, service_id, &idx, &nid, now)).await?;
+    let (sess, service_id, idx, nid) = (
+        who.session.id,
+        svc.id,
+        session_index.clone(),
+        name_id.clone(),
+    );
+    db::run(&state.pool, move |c| {
+        saml_state::record_sign_in(c, sess, service_id, &idx, &nid, now)
+    })
+    .await?;
     tracing::info!(
         username = %u.username,
         sp = %svc.entity_id,
@@ -173,7 +232,13 @@ pub async fn issue(state: &AppState, req: &HttpRequest, who: &SignedIn, target: 
         in_response_to = target.in_response_to.as_deref().unwrap_or("-"),
         "SSO response issued"
     );
-    post_page(state, req, &target.acs_url, &xml, target.relay_state.as_deref())
+    post_page(
+        state,
+        req,
+        &target.acs_url,
+        &xml,
+        target.relay_state.as_deref(),
+    )
 }
 
 /// Posts a signed error Response (no assertion) to a registered ACS URL.
@@ -199,7 +264,13 @@ pub fn failure(
     )
     .map_err(|e| AppError::Internal(e.to_string()))?;
     tracing::warn!(sp = %target.service.entity_id, status = second.unwrap_or(top), message, "SSO error response");
-    post_page(state, req, &target.acs_url, &xml, target.relay_state.as_deref())
+    post_page(
+        state,
+        req,
+        &target.acs_url,
+        &xml,
+        target.relay_state.as_deref(),
+    )
 }
 
 #[derive(Serialize)]
@@ -210,21 +281,37 @@ struct PostPage<'a> {
 }
 
 /// The auto-submitting form (static script, visible button without it).
-fn post_page(state: &AppState, req: &HttpRequest, acs_url: &str, xml: &str, relay_state: Option<&str>) -> Result<HttpResponse, AppError> {
+fn post_page(
+    state: &AppState,
+    req: &HttpRequest,
+    acs_url: &str,
+    xml: &str,
+    relay_state: Option<&str>,
+) -> Result<HttpResponse, AppError> {
     let data = PostPage {
         acs_url,
         saml_response: crate::saml::binding::encode_post(xml),
         relay_state,
     };
-    let mut resp = render(state, req, StatusCode::OK, "saml/post", "saml.post_title", None, data)?;
+    let mut resp = render(
+        state,
+        req,
+        StatusCode::OK,
+        "saml/post",
+        "saml.post_title",
+        None,
+        data,
+    )?;
     let origin = url::Url::parse(acs_url)
         .map(|u| u.origin().ascii_serialization())
         .map_err(|e| AppError::Internal(format!("registered ACS URL is not a URL: {e}")))?;
     let csp = format!(
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; form-action {origin}; frame-ancestors 'none'; base-uri 'none'"
     );
-    let value = header::HeaderValue::from_str(&csp).map_err(|e| AppError::Internal(e.to_string()))?;
-    resp.headers_mut().insert(header::CONTENT_SECURITY_POLICY, value);
+    let value =
+        header::HeaderValue::from_str(&csp).map_err(|e| AppError::Internal(e.to_string()))?;
+    resp.headers_mut()
+        .insert(header::CONTENT_SECURITY_POLICY, value);
     Ok(resp)
 }
 

@@ -29,13 +29,17 @@ pub fn valid_username(s: &str) -> bool {
 }
 
 pub fn valid_email(s: &str) -> bool {
-    let Some((local, domain)) = s.split_once('@') else { return false };
+    let Some((local, domain)) = s.split_once('@') else {
+        return false;
+    };
     !local.is_empty()
         && domain.contains('.')
         && !domain.starts_with('.')
         && !domain.ends_with('.')
         && s.len() <= 254
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '<' | '>' | '"'))
 }
 
 pub struct UserInput<'a> {
@@ -48,7 +52,11 @@ pub struct UserInput<'a> {
 }
 
 /// Checks and stores a new user (the password hashed with argon2id).
-pub fn create(conn: &mut DbConn, input: &UserInput<'_>, now: DateTime<Utc>) -> Result<User, UserError> {
+pub fn create(
+    conn: &mut DbConn,
+    input: &UserInput<'_>,
+    now: DateTime<Utc>,
+) -> Result<User, UserError> {
     if !valid_username(input.username) {
         return Err(UserError::Username(input.username.to_string()));
     }
@@ -87,7 +95,8 @@ pub fn set_password(
     must_change: bool,
     now: DateTime<Utc>,
 ) -> Result<(), UserError> {
-    let u = users::find_by_username(conn, username)?.ok_or_else(|| UserError::NotFound(username.to_string()))?;
+    let u = users::find_by_username(conn, username)?
+        .ok_or_else(|| UserError::NotFound(username.to_string()))?;
     if password.is_empty() {
         return Err(UserError::Password("empty".into()));
     }
@@ -102,7 +111,10 @@ pub const FIRST_CONTRACTOR: &str = "contractor";
 /// On an empty database, creates the contractor account with a one-time
 /// password that must be changed at first login; returns it to print.
 /// Concurrent first starts create it once.
-pub fn bootstrap(conn: &mut DbConn, now: DateTime<Utc>) -> Result<Option<(String, String)>, UserError> {
+pub fn bootstrap(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+) -> Result<Option<(String, String)>, UserError> {
     if users::count(conn)? > 0 {
         return Ok(None);
     }

@@ -49,7 +49,9 @@ fn xs_bool(v: Option<&str>, field: &'static str) -> Result<bool, SamlError> {
 }
 
 fn non_empty(v: Option<&str>) -> Option<String> {
-    v.map(str::trim).filter(|s| !s.is_empty()).map(str::to_string)
+    v.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
 pub fn parse_instant(v: &str) -> Option<DateTime<Utc>> {
@@ -103,15 +105,15 @@ impl AuthnRequest {
             }),
             None => None,
         };
-        let requested_authn_context = root
-            .child(SAMLP.uri, "RequestedAuthnContext")
-            .map(|r| RequestedAuthnContext {
-                comparison: non_empty(r.attr("Comparison")).unwrap_or_else(|| "exact".into()),
-                class_refs: r
-                    .children_named(SAML.uri, "AuthnContextClassRef")
-                    .map(|c| c.trimmed_text().to_string())
-                    .collect(),
-            });
+        let requested_authn_context =
+            root.child(SAMLP.uri, "RequestedAuthnContext")
+                .map(|r| RequestedAuthnContext {
+                    comparison: non_empty(r.attr("Comparison")).unwrap_or_else(|| "exact".into()),
+                    class_refs: r
+                        .children_named(SAML.uri, "AuthnContextClassRef")
+                        .map(|c| c.trimmed_text().to_string())
+                        .collect(),
+                });
         Ok(AuthnRequest {
             id,
             issuer,
@@ -132,7 +134,12 @@ impl AuthnRequest {
 
     /// Checks IssueInstant against `now`: not further in the future than
     /// `skew`, not older than `max_age` plus `skew`.
-    pub fn check_time(&self, now: DateTime<Utc>, skew: Duration, max_age: Duration) -> Result<(), SamlError> {
+    pub fn check_time(
+        &self,
+        now: DateTime<Utc>,
+        skew: Duration,
+        max_age: Duration,
+    ) -> Result<(), SamlError> {
         if self.issue_instant > now + skew || self.issue_instant + max_age + skew < now {
             return Err(SamlError::Invalid("IssueInstant"));
         }
@@ -164,7 +171,10 @@ mod tests {
         assert!(!r.is_passive);
         let p = r.name_id_policy.expect("policy");
         assert!(p.allow_create);
-        assert_eq!(p.format.as_deref(), Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"));
+        assert_eq!(
+            p.format.as_deref(),
+            Some("urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+        );
         let c = r.requested_authn_context.expect("rac");
         assert_eq!(c.comparison, "minimum");
         assert_eq!(c.class_refs, vec!["urn:x".to_string()]);
@@ -175,7 +185,13 @@ mod tests {
     fn allow_create_true_and_one_are_equal() {
         for v in ["1", "true"] {
             let xml = sample("", &format!(r#"<samlp:NameIDPolicy AllowCreate="{v}"/>"#));
-            assert!(AuthnRequest::parse(&xml).expect("parse").name_id_policy.expect("p").allow_create);
+            assert!(
+                AuthnRequest::parse(&xml)
+                    .expect("parse")
+                    .name_id_policy
+                    .expect("p")
+                    .allow_create
+            );
         }
         let xml = sample("", r#"<samlp:NameIDPolicy AllowCreate="yes"/>"#);
         assert!(AuthnRequest::parse(&xml).is_err());
@@ -186,8 +202,14 @@ mod tests {
         assert!(AuthnRequest::parse(&sample("", "").replace("_r1", "")).is_err());
         assert!(AuthnRequest::parse(&sample("", "").replace("2.0\"", "1.1\"")).is_err());
         assert!(AuthnRequest::parse(&sample("", "").replace("https://sp.example/", " ")).is_err());
-        assert!(AuthnRequest::parse(&sample("", "").replace("2024-02-22T05:31:45Z", "yesterday")).is_err());
-        assert!(AuthnRequest::parse(r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>"#).is_err());
+        assert!(
+            AuthnRequest::parse(&sample("", "").replace("2024-02-22T05:31:45Z", "yesterday"))
+                .is_err()
+        );
+        assert!(AuthnRequest::parse(
+            r#"<samlp:LogoutRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol"/>"#
+        )
+        .is_err());
         assert!(AuthnRequest::parse(&sample(r#"AssertionConsumerServiceIndex="x""#, "")).is_err());
     }
 

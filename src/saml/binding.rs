@@ -19,8 +19,12 @@ fn decode_b64(encoded: &str) -> Result<Vec<u8>, SamlError> {
         return Err(SamlError::TooLarge(MAX_ENCODED));
     }
     // POST bodies are often wrapped in lines; whitespace is not data.
-    let compact: String = encoded.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-    B64.decode(compact.as_bytes()).map_err(|_| SamlError::Base64)
+    let compact: String = encoded
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    B64.decode(compact.as_bytes())
+        .map_err(|_| SamlError::Base64)
 }
 
 fn into_utf8(bytes: Vec<u8>) -> Result<String, SamlError> {
@@ -73,15 +77,24 @@ mod tests {
     #[test]
     fn round_trips() {
         let xml = "<x>日本語</x>";
-        assert_eq!(decode_redirect(&encode_redirect(xml)).expect("redirect"), xml);
+        assert_eq!(
+            decode_redirect(&encode_redirect(xml)).expect("redirect"),
+            xml
+        );
         assert_eq!(decode_post(&encode_post(xml)).expect("post"), xml);
     }
 
     #[test]
     fn refuses_bad_base64_and_deflate() {
         assert!(matches!(decode_redirect("!!!"), Err(SamlError::Base64)));
-        assert!(matches!(decode_redirect(&B64.encode(b"\xff\xff\xff\xff")), Err(SamlError::Deflate)));
-        assert!(matches!(decode_post(&B64.encode(b"\xff\xfe")), Err(SamlError::Xml(_))));
+        assert!(matches!(
+            decode_redirect(&B64.encode(b"\xff\xff\xff\xff")),
+            Err(SamlError::Deflate)
+        ));
+        assert!(matches!(
+            decode_post(&B64.encode(b"\xff\xfe")),
+            Err(SamlError::Xml(_))
+        ));
     }
 
     #[test]
@@ -90,7 +103,10 @@ mod tests {
         let bomb = "\0".repeat(40 * 1024 * 1024);
         let encoded = encode_redirect(&bomb);
         assert!(encoded.len() < MAX_ENCODED);
-        assert!(matches!(decode_redirect(&encoded), Err(SamlError::TooLarge(_))));
+        assert!(matches!(
+            decode_redirect(&encoded),
+            Err(SamlError::TooLarge(_))
+        ));
     }
 
     #[test]

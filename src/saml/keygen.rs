@@ -21,11 +21,15 @@ pub fn generate_key_pair(common_name: &str) -> Result<(String, String), SamlErro
     let key = PKey::from_rsa(rsa).map_err(SamlError::crypto)?;
     let mut name = X509NameBuilder::new().map_err(SamlError::crypto)?;
     let cn: String = common_name.chars().take(64).collect();
-    name.append_entry_by_text("CN", &cn).map_err(SamlError::crypto)?;
-    name.append_entry_by_text("O", "omakase").map_err(SamlError::crypto)?;
+    name.append_entry_by_text("CN", &cn)
+        .map_err(SamlError::crypto)?;
+    name.append_entry_by_text("O", "omakase")
+        .map_err(SamlError::crypto)?;
     let name = name.build();
     let mut serial = BigNum::new().map_err(SamlError::crypto)?;
-    serial.rand(128, MsbOption::MAYBE_ZERO, false).map_err(SamlError::crypto)?;
+    serial
+        .rand(128, MsbOption::MAYBE_ZERO, false)
+        .map_err(SamlError::crypto)?;
     let serial = serial.to_asn1_integer().map_err(SamlError::crypto)?;
     let mut b = X509::builder().map_err(SamlError::crypto)?;
     b.set_version(2).map_err(SamlError::crypto)?;
@@ -37,7 +41,10 @@ pub fn generate_key_pair(common_name: &str) -> Result<(String, String), SamlErro
     let not_after = Asn1Time::days_from_now(CERT_DAYS).map_err(SamlError::crypto)?;
     b.set_not_before(&not_before).map_err(SamlError::crypto)?;
     b.set_not_after(&not_after).map_err(SamlError::crypto)?;
-    let bc = BasicConstraints::new().critical().build().map_err(SamlError::crypto)?;
+    let bc = BasicConstraints::new()
+        .critical()
+        .build()
+        .map_err(SamlError::crypto)?;
     b.append_extension(bc).map_err(SamlError::crypto)?;
     let ku = KeyUsage::new()
         .critical()
@@ -49,7 +56,8 @@ pub fn generate_key_pair(common_name: &str) -> Result<(String, String), SamlErro
         .build(&b.x509v3_context(None, None))
         .map_err(SamlError::crypto)?;
     b.append_extension(ski).map_err(SamlError::crypto)?;
-    b.sign(&key, MessageDigest::sha256()).map_err(SamlError::crypto)?;
+    b.sign(&key, MessageDigest::sha256())
+        .map_err(SamlError::crypto)?;
     let cert = b.build();
     let key_pem = key.private_key_to_pem_pkcs8().map_err(SamlError::crypto)?;
     let cert_pem = cert.to_pem().map_err(SamlError::crypto)?;

@@ -15,11 +15,11 @@ pub struct IdpMetadata<'a> {
 }
 
 fn key_descriptor(cert_b64: &str) -> Element {
-    Element::new(MD, "KeyDescriptor").attr("use", "signing").child(
-        Element::new(DS, "KeyInfo").child(
+    Element::new(MD, "KeyDescriptor")
+        .attr("use", "signing")
+        .child(Element::new(DS, "KeyInfo").child(
             Element::new(DS, "X509Data").child(Element::new(DS, "X509Certificate").text(cert_b64)),
-        ),
-    )
+        ))
 }
 
 pub fn render(m: &IdpMetadata<'_>) -> String {
@@ -45,7 +45,10 @@ pub fn render(m: &IdpMetadata<'_>) -> String {
     let doc = Element::new(MD, "EntityDescriptor")
         .attr("entityID", m.entity_id)
         .child(descriptor);
-    format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n", doc.to_c14n())
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{}\n",
+        doc.to_c14n()
+    )
 }
 
 #[cfg(test)]
@@ -62,10 +65,14 @@ mod tests {
         });
         let root = xml_read::parse(&xml).expect("parses");
         assert_eq!(root.attr("entityID"), Some("http://idp/saml/metadata"));
-        let d = root.child(MD.uri, "IDPSSODescriptor").expect("idp descriptor");
+        let d = root
+            .child(MD.uri, "IDPSSODescriptor")
+            .expect("idp descriptor");
         let sso: Vec<_> = d.children_named(MD.uri, "SingleSignOnService").collect();
         assert_eq!(sso.len(), 2);
-        assert!(sso.iter().any(|s| s.attr("Binding") == Some(BINDING_REDIRECT)));
+        assert!(sso
+            .iter()
+            .any(|s| s.attr("Binding") == Some(BINDING_REDIRECT)));
         assert!(sso.iter().any(|s| s.attr("Binding") == Some(BINDING_POST)));
         assert_eq!(d.children_named(MD.uri, "NameIDFormat").count(), 4);
         assert!(xml.contains("<ds:X509Certificate>MIIB</ds:X509Certificate>"));

@@ -23,7 +23,8 @@ pub mod status {
     pub const RESPONDER: &str = "urn:oasis:names:tc:SAML:2.0:status:Responder";
     pub const REQUEST_DENIED: &str = "urn:oasis:names:tc:SAML:2.0:status:RequestDenied";
     pub const NO_PASSIVE: &str = "urn:oasis:names:tc:SAML:2.0:status:NoPassive";
-    pub const INVALID_NAMEID_POLICY: &str = "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy";
+    pub const INVALID_NAMEID_POLICY: &str =
+        "urn:oasis:names:tc:SAML:2.0:status:InvalidNameIDPolicy";
     pub const AUTHN_FAILED: &str = "urn:oasis:names:tc:SAML:2.0:status:AuthnFailed";
     pub const NO_AUTHN_CONTEXT: &str = "urn:oasis:names:tc:SAML:2.0:status:NoAuthnContext";
     pub const REQUEST_UNSUPPORTED: &str = "urn:oasis:names:tc:SAML:2.0:status:RequestUnsupported";

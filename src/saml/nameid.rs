@@ -55,22 +55,30 @@ impl NameIdFormat {
     /// Accepts the short key or the full URI.
     pub fn parse(s: &str) -> Option<Self> {
         let s = s.trim();
-        Self::ALL
-            .into_iter()
-            .find(|f| f.key() == s || f.uri() == s)
+        Self::ALL.into_iter().find(|f| f.key() == s || f.uri() == s)
     }
 }
 
 /// A stable, opaque identifier of `user_key` for one service: an HMAC of the
 /// service's entity ID and the user's immutable key under the instance
 /// secret, so that services cannot correlate users.
-pub fn persistent_id(secret: &[u8], sp_entity_id: &str, user_key: &str) -> Result<String, SamlError> {
+pub fn persistent_id(
+    secret: &[u8],
+    sp_entity_id: &str,
+    user_key: &str,
+) -> Result<String, SamlError> {
     let key = PKey::hmac(secret).map_err(SamlError::crypto)?;
     let mut signer = Signer::new(MessageDigest::sha256(), &key).map_err(SamlError::crypto)?;
-    signer.update(b"omakase-persistent-id\0").map_err(SamlError::crypto)?;
-    signer.update(sp_entity_id.as_bytes()).map_err(SamlError::crypto)?;
+    signer
+        .update(b"omakase-persistent-id\0")
+        .map_err(SamlError::crypto)?;
+    signer
+        .update(sp_entity_id.as_bytes())
+        .map_err(SamlError::crypto)?;
     signer.update(b"\0").map_err(SamlError::crypto)?;
-    signer.update(user_key.as_bytes()).map_err(SamlError::crypto)?;
+    signer
+        .update(user_key.as_bytes())
+        .map_err(SamlError::crypto)?;
     let mac = signer.sign_to_vec().map_err(SamlError::crypto)?;
     Ok(B64URL.encode(mac))
 }
@@ -97,7 +105,10 @@ mod tests {
     #[test]
     fn parses_keys_and_uris() {
         assert_eq!(NameIdFormat::parse("email"), Some(NameIdFormat::Email));
-        assert_eq!(NameIdFormat::parse(FORMAT_PERSISTENT), Some(NameIdFormat::Persistent));
+        assert_eq!(
+            NameIdFormat::parse(FORMAT_PERSISTENT),
+            Some(NameIdFormat::Persistent)
+        );
         assert_eq!(NameIdFormat::parse("x509"), None);
     }
 }

@@ -63,15 +63,23 @@ impl<'a> SignedQuery<'a> {
         signed.push_str("&SigAlg=");
         signed.push_str(alg_raw);
         for cert in certs {
-            let Ok(der) = B64.decode(cert.as_bytes()) else { continue };
-            let Ok(x509) = X509::from_der(&der) else { continue };
+            let Ok(der) = B64.decode(cert.as_bytes()) else {
+                continue;
+            };
+            let Ok(x509) = X509::from_der(&der) else {
+                continue;
+            };
             let Ok(key) = x509.public_key() else { continue };
-            let Ok(mut v) = Verifier::new(digest, &key) else { continue };
+            let Ok(mut v) = Verifier::new(digest, &key) else {
+                continue;
+            };
             if v.update(signed.as_bytes()).is_ok() && v.verify(&sig).unwrap_or(false) {
                 return Ok(());
             }
         }
-        Err(SamlError::Crypto("the request signature does not verify".into()))
+        Err(SamlError::Crypto(
+            "the request signature does not verify".into(),
+        ))
     }
 }
 
@@ -111,11 +119,15 @@ mod tests {
         let query = format!("{signed}&Signature={sig}");
         let q = SignedQuery::from_raw(&query);
         assert!(q.is_signed());
-        assert!(q.verify(&[cert_b64.clone()]).is_ok());
+        assert!(q.verify(std::slice::from_ref(&cert_b64)).is_ok());
         let tampered = query.replace("r%3a1", "r%3a2");
-        assert!(SignedQuery::from_raw(&tampered).verify(&[cert_b64.clone()]).is_err());
+        assert!(SignedQuery::from_raw(&tampered)
+            .verify(std::slice::from_ref(&cert_b64))
+            .is_err());
         let sha1 = query.replace("rsa-sha256", "rsa-sha1");
-        assert!(SignedQuery::from_raw(&sha1).verify(&[cert_b64.clone()]).is_err());
+        assert!(SignedQuery::from_raw(&sha1)
+            .verify(std::slice::from_ref(&cert_b64))
+            .is_err());
         let no_alg = format!("SAMLRequest=abc&Signature={sig}");
         assert!(SignedQuery::from_raw(&no_alg).verify(&[cert_b64]).is_err());
     }

@@ -55,7 +55,13 @@ fn issuer(entity_id: &str) -> Element {
     Element::new(SAML, "Issuer").text(entity_id)
 }
 
-fn response_head(id: String, idp: &str, acs: &str, in_response_to: Option<&str>, now: DateTime<Utc>) -> Element {
+fn response_head(
+    id: String,
+    idp: &str,
+    acs: &str,
+    in_response_to: Option<&str>,
+    now: DateTime<Utc>,
+) -> Element {
     Element::new(SAMLP, "Response")
         .attr("ID", id)
         .attr("Version", "2.0")
@@ -79,7 +85,10 @@ fn status_el(top: &str, second: Option<&str>, message: Option<&str>) -> Element 
 
 fn name_id(a: &Assertion<'_>) -> Element {
     let mut n = Element::new(SAML, "NameID").attr("Format", a.name_id_format.uri());
-    if matches!(a.name_id_format, NameIdFormat::Persistent | NameIdFormat::Transient) {
+    if matches!(
+        a.name_id_format,
+        NameIdFormat::Persistent | NameIdFormat::Transient
+    ) {
         n = n
             .attr("NameQualifier", a.idp_entity_id)
             .attr("SPNameQualifier", a.sp_entity_id);
@@ -109,7 +118,10 @@ fn assertion_el(a: &Assertion<'_>) -> Element {
     let authn = Element::new(SAML, "AuthnStatement")
         .attr("AuthnInstant", saml_instant(a.authn_instant))
         .attr("SessionIndex", a.session_index)
-        .attr("SessionNotOnOrAfter", saml_instant(a.session_not_on_or_after))
+        .attr(
+            "SessionNotOnOrAfter",
+            saml_instant(a.session_not_on_or_after),
+        )
         .child(
             Element::new(SAML, "AuthnContext")
                 .child(Element::new(SAML, "AuthnContextClassRef").text(a.authn_context_class)),
@@ -151,9 +163,15 @@ pub fn success(a: &Assertion<'_>, key: &SigningKey) -> Result<String, SamlError>
     if a.sign_assertion {
         key.sign_enveloped(&mut assertion)?;
     }
-    let mut resp = response_head(a.response_id.clone(), a.idp_entity_id, a.acs_url, a.in_response_to, a.now)
-        .child(status_el(status::SUCCESS, None, None))
-        .child(assertion);
+    let mut resp = response_head(
+        a.response_id.clone(),
+        a.idp_entity_id,
+        a.acs_url,
+        a.in_response_to,
+        a.now,
+    )
+    .child(status_el(status::SUCCESS, None, None))
+    .child(assertion);
     if a.sign_response {
         key.sign_enveloped(&mut resp)?;
     }
@@ -173,8 +191,14 @@ pub struct Failure<'a> {
 
 /// An error Response (no assertion), signed so the SP can trust the status.
 pub fn failure(f: &Failure<'_>, key: &SigningKey) -> Result<String, SamlError> {
-    let mut resp = response_head(new_id(), f.idp_entity_id, f.acs_url, f.in_response_to, f.now)
-        .child(status_el(f.top, f.second, f.message));
+    let mut resp = response_head(
+        new_id(),
+        f.idp_entity_id,
+        f.acs_url,
+        f.in_response_to,
+        f.now,
+    )
+    .child(status_el(f.top, f.second, f.message));
     key.sign_enveloped(&mut resp)?;
     Ok(resp.to_c14n())
 }

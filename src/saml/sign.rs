@@ -51,7 +51,8 @@ impl SigningKey {
     }
 
     fn sign_rsa_sha256(&self, data: &[u8]) -> Result<Vec<u8>, SamlError> {
-        let mut signer = Signer::new(MessageDigest::sha256(), &self.key).map_err(SamlError::crypto)?;
+        let mut signer =
+            Signer::new(MessageDigest::sha256(), &self.key).map_err(SamlError::crypto)?;
         signer.update(data).map_err(SamlError::crypto)?;
         signer.sign_to_vec().map_err(SamlError::crypto)
     }
@@ -63,7 +64,8 @@ impl SigningKey {
             .get_attr("ID")
             .ok_or_else(|| SamlError::Crypto("element to sign has no ID".into()))?
             .to_string();
-        let digest = hash(MessageDigest::sha256(), elem.to_c14n().as_bytes()).map_err(SamlError::crypto)?;
+        let digest =
+            hash(MessageDigest::sha256(), elem.to_c14n().as_bytes()).map_err(SamlError::crypto)?;
         let signed_info = signed_info(&id, &B64.encode(digest));
         let signature = self.sign_rsa_sha256(signed_info.to_c14n().as_bytes())?;
         let sig = Element::new(DS, "Signature")
@@ -136,7 +138,8 @@ pub(crate) mod tests {
         assert!(v.verify(&sig).expect("verify"));
         // A changed SignedInfo does not verify.
         let mut v = Verifier::new(MessageDigest::sha256(), &pubkey).expect("verifier");
-        v.update(si.replace("_abc", "_abd").as_bytes()).expect("update");
+        v.update(si.replace("_abc", "_abd").as_bytes())
+            .expect("update");
         assert!(!v.verify(&sig).expect("verify"));
     }
 

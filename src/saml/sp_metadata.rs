@@ -41,8 +41,14 @@ fn flag(v: Option<&str>) -> bool {
 fn cert_of(kd: &XNode) -> Result<Option<String>, SamlError> {
     let mut certs = Vec::new();
     kd.descendants(DS.uri, "X509Certificate", &mut certs);
-    let Some(c) = certs.first() else { return Ok(None) };
-    let b64: String = c.text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+    let Some(c) = certs.first() else {
+        return Ok(None);
+    };
+    let b64: String = c
+        .text
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
     let der = B64
         .decode(b64.as_bytes())
         .map_err(|_| SamlError::Invalid("X509Certificate"))?;
@@ -67,7 +73,11 @@ impl SpMetadata {
             sps.retain(|e| e.child(MD.uri, "SPSSODescriptor").is_some());
             match sps.as_slice() {
                 [one] => *one,
-                [] => return Err(SamlError::Unexpected("no SPSSODescriptor in the metadata".into())),
+                [] => {
+                    return Err(SamlError::Unexpected(
+                        "no SPSSODescriptor in the metadata".into(),
+                    ))
+                }
                 _ => {
                     return Err(SamlError::Unexpected(
                         "the metadata describes several services; import them one by one".into(),
@@ -75,7 +85,9 @@ impl SpMetadata {
                 }
             }
         } else {
-            return Err(SamlError::Unexpected("the document is not SAML metadata".into()));
+            return Err(SamlError::Unexpected(
+                "the document is not SAML metadata".into(),
+            ));
         };
         let entity_id = entity
             .attr("entityID")
@@ -95,9 +107,20 @@ impl SpMetadata {
             })
             .ok_or_else(|| SamlError::Unexpected("no SAML 2.0 SPSSODescriptor".into()))?;
         let mut acs = Vec::new();
-        for (pos, a) in sp.children_named(MD.uri, "AssertionConsumerService").enumerate() {
-            let location = a.attr("Location").map(str::trim).unwrap_or_default().to_string();
-            let binding = a.attr("Binding").map(str::trim).unwrap_or_default().to_string();
+        for (pos, a) in sp
+            .children_named(MD.uri, "AssertionConsumerService")
+            .enumerate()
+        {
+            let location = a
+                .attr("Location")
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_string();
+            let binding = a
+                .attr("Binding")
+                .map(str::trim)
+                .unwrap_or_default()
+                .to_string();
             if binding == BINDING_POST && !is_http_url(&location) {
                 return Err(SamlError::Invalid("AssertionConsumerService Location"));
             }
@@ -216,7 +239,10 @@ mod tests {
                 is_default: None,
             },
         ];
-        assert_eq!(select_acs(&eps, Some("https://sp/b"), None).map(|e| e.index), Some(1));
+        assert_eq!(
+            select_acs(&eps, Some("https://sp/b"), None).map(|e| e.index),
+            Some(1)
+        );
         assert!(select_acs(&eps, Some("https://sp/b/"), None).is_none());
         assert!(select_acs(&eps, Some("https://sp/art"), None).is_none());
         assert_eq!(select_acs(&eps, None, Some(0)).map(|e| e.index), Some(0));
@@ -239,7 +265,10 @@ mod tests {
         assert_eq!(m.acs.len(), 2);
         assert!(m.authn_requests_signed);
         assert_eq!(m.cache_duration.as_deref(), Some("PT1H"));
-        assert_eq!(select_acs(&m.acs, None, None).map(|e| e.location.as_str()), Some("https://sp.example/acs2"));
+        assert_eq!(
+            select_acs(&m.acs, None, None).map(|e| e.location.as_str()),
+            Some("https://sp.example/acs2")
+        );
     }
 
     #[test]

@@ -258,7 +258,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_replaced() {
-        let out = Element::new(SAML, "A").attr("v", "a\u{1}b").text("c\u{0}d").to_c14n();
+        let out = Element::new(SAML, "A")
+            .attr("v", "a\u{1}b")
+            .text("c\u{0}d")
+            .to_c14n();
         assert!(out.contains("a\u{FFFD}b"));
         assert!(out.contains("c\u{FFFD}d"));
     }

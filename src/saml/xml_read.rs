@@ -39,7 +39,11 @@ impl XNode {
         self.children.iter().find(|c| c.is(ns, local))
     }
 
-    pub fn children_named<'a>(&'a self, ns: &'a str, local: &'a str) -> impl Iterator<Item = &'a XNode> + 'a {
+    pub fn children_named<'a>(
+        &'a self,
+        ns: &'a str,
+        local: &'a str,
+    ) -> impl Iterator<Item = &'a XNode> + 'a {
         self.children.iter().filter(move |c| c.is(ns, local))
     }
 
@@ -158,7 +162,10 @@ mod tests {
         assert!(root.is("urn:a", "x"));
         assert_eq!(root.attr("k"), Some("v&w"));
         assert_eq!(root.attr("q"), None);
-        assert_eq!(root.child("urn:b", "y").map(|n| n.text.as_str()), Some("t<1"));
+        assert_eq!(
+            root.child("urn:b", "y").map(|n| n.text.as_str()),
+            Some("t<1")
+        );
         assert!(root.child("", "z").is_some());
     }
 

@@ -39,7 +39,9 @@ fn generic(status: StatusCode) -> ErrorInfo {
     }
 }
 
-fn render_error<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web::Result<ErrorHandlerResponse<B>> {
+fn render_error<B: MessageBody + 'static>(
+    res: ServiceResponse<B>,
+) -> actix_web::Result<ErrorHandlerResponse<B>> {
     if res.response().extensions().get::<Rendered>().is_some() {
         return Ok(ErrorHandlerResponse::Response(res.map_into_left_body()));
     }
@@ -59,7 +61,15 @@ fn render_error<B: MessageBody + 'static>(res: ServiceResponse<B>) -> actix_web:
         status: status.as_u16(),
     };
     let (req, _) = res.into_parts();
-    let resp = match page::render(&state, &req, status, "errors/error", "error.title", None, data) {
+    let resp = match page::render(
+        &state,
+        &req,
+        status,
+        "errors/error",
+        "error.title",
+        None,
+        data,
+    ) {
         Ok(r) => r,
         Err(e) => {
             tracing::error!(error = %e, "cannot render the error page");

@@ -47,7 +47,15 @@ pub async fn get_login(
         reauth,
         error_key: None,
     };
-    render(&state, &req, StatusCode::OK, "login/login", "login.title", None, data)
+    render(
+        &state,
+        &req,
+        StatusCode::OK,
+        "login/login",
+        "login.title",
+        None,
+        data,
+    )
 }
 
 #[derive(Deserialize)]
@@ -59,7 +67,7 @@ pub struct LoginForm {
 }
 
 enum Checked {
-    Ok(users::User),
+    Ok(Box<users::User>),
     Failed,
 }
 
@@ -84,7 +92,7 @@ pub async fn post_login(
         let user = db::run_sync(&pool, |c| users::find_by_username(c, &name))?;
         Ok(match user {
             Some(u) if !u.disabled => match &u.password_hash {
-                Some(h) if password::verify(h, &pw) => Checked::Ok(u),
+                Some(h) if password::verify(h, &pw) => Checked::Ok(Box::new(u)),
                 _ => Checked::Failed,
             },
             _ => {
@@ -96,7 +104,7 @@ pub async fn post_login(
     .await
     .map_err(|_| AppError::Internal("login task cancelled".into()))??;
     let user = match checked {
-        Checked::Ok(u) => u,
+        Checked::Ok(u) => *u,
         Checked::Failed => {
             tracing::warn!(username = %username, ip = %client_ip(&req), "login failed");
             return login_failed(&state, &req, username, next);
@@ -104,7 +112,9 @@ pub async fn post_login(
     };
     let token = token::new_token();
     let token_hash = token::hash(&token);
-    let old = req.cookie(cookies::SESSION_COOKIE).map(|c| token::hash(c.value()));
+    let old = req
+        .cookie(cookies::SESSION_COOKIE)
+        .map(|c| token::hash(c.value()));
     let now = state.now();
     let expires = now + state.absolute_timeout();
     let ip = client_ip(&req);
@@ -149,19 +159,34 @@ pub async fn post_login(
     Ok(resp)
 }
 
-fn login_failed(state: &AppState, req: &HttpRequest, username: String, next: String) -> Result<HttpResponse, AppError> {
+fn login_failed(
+    state: &AppState,
+    req: &HttpRequest,
+    username: String,
+    next: String,
+) -> Result<HttpResponse, AppError> {
     let data = LoginPage {
         username,
         next,
         reauth: false,
         error_key: Some("login.failed"),
     };
-    render(state, req, StatusCode::UNAUTHORIZED, "login/login", "login.title", None, data)
+    render(
+        state,
+        req,
+        StatusCode::UNAUTHORIZED,
+        "login/login",
+        "login.title",
+        None,
+        data,
+    )
 }
 
 /// The peer address (no proxy header is trusted).
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr().map(|a| a.ip().to_string()).unwrap_or_default()
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]
@@ -206,7 +231,15 @@ pub async fn get_password(
         error_key: None,
     };
     let nav = Nav::new(&s.0.user, "password");
-    render(&state, &req, StatusCode::OK, "login/password", "password.title", Some(nav), data)
+    render(
+        &state,
+        &req,
+        StatusCode::OK,
+        "login/password",
+        "password.title",
+        Some(nav),
+        data,
+    )
 }
 
 #[derive(Deserialize)]
@@ -237,7 +270,15 @@ pub async fn post_password(
             error_key: Some(key),
         };
         let nav = Nav::new(&user, "password");
-        render(&state, &req, StatusCode::UNPROCESSABLE_ENTITY, "login/password", "password.title", Some(nav), data)
+        render(
+            &state,
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "login/password",
+            "password.title",
+            Some(nav),
+            data,
+        )
     };
     if form.current.len() > MAX_FIELD || form.new.len() > MAX_FIELD {
         return fail("password.wrong_current");

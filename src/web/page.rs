@@ -61,7 +61,12 @@ pub fn render<T: Serialize>(
 ) -> Result<HttpResponse, AppError> {
     let lang = i18n::negotiate(req);
     let (token, fresh) = csrf::token_for(req);
-    let here = url_encode(req.uri().path_and_query().map(|p| p.as_str()).unwrap_or("/"));
+    let here = url_encode(
+        req.uri()
+            .path_and_query()
+            .map(|p| p.as_str())
+            .unwrap_or("/"),
+    );
     let data = Layout {
         lang,
         other_lang: if lang == "ja" { "en" } else { "ja" },
@@ -71,13 +76,17 @@ pub fn render<T: Serialize>(
         here,
         page,
     };
-    let body = crate::templates::render(&state.templates, template, &data).map_err(AppError::Internal)?;
+    let body =
+        crate::templates::render(&state.templates, template, &data).map_err(AppError::Internal)?;
     let mut b = HttpResponse::build(status);
     b.content_type("text/html; charset=utf-8")
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .insert_header((header::CONTENT_LANGUAGE, lang));
     if fresh {
-        b.cookie(cookies::csrf(token.clone(), state.settings.secure_cookies()));
+        b.cookie(cookies::csrf(
+            token.clone(),
+            state.settings.secure_cookies(),
+        ));
     }
     let mut resp = b.body(body);
     resp.extensions_mut().insert(Rendered);
@@ -114,7 +123,10 @@ mod tests {
     #[test]
     fn next_must_be_local() {
         assert_eq!(safe_next(Some("/profile")), Some("/profile".into()));
-        assert_eq!(safe_next(Some("/saml/resume?t=x")), Some("/saml/resume?t=x".into()));
+        assert_eq!(
+            safe_next(Some("/saml/resume?t=x")),
+            Some("/saml/resume?t=x".into())
+        );
         assert_eq!(safe_next(Some("//evil.example/")), None);
         assert_eq!(safe_next(Some("/\\evil.example")), None);
         assert_eq!(safe_next(Some("https://evil.example/")), None);

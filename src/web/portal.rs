@@ -42,9 +42,9 @@ pub fn monogram(name: &str) -> String {
 
 /// One of eight tile colours, stable for a service.
 pub fn color_of(entity_id: &str) -> u32 {
-    let h = entity_id
-        .bytes()
-        .fold(2166136261u32, |h, b| (h ^ u32::from(b)).wrapping_mul(16777619));
+    let h = entity_id.bytes().fold(2166136261u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(16777619)
+    });
     h % 8
 }
 
@@ -71,7 +71,15 @@ pub async fn get_home(
         _ => None,
     };
     let nav = Nav::new(&user.0.user, "home");
-    render(&state, &req, StatusCode::OK, "portal/home", "home.title", Some(nav), HomePage { tiles, notice_key })
+    render(
+        &state,
+        &req,
+        StatusCode::OK,
+        "portal/home",
+        "home.title",
+        Some(nav),
+        HomePage { tiles, notice_key },
+    )
 }
 
 #[cfg(test)]

@@ -63,7 +63,13 @@ fn fields_of(u: &User) -> Fields {
     }
 }
 
-fn page_of(state: &AppState, u: &User, fields: Fields, errors: FieldErrors, saved: bool) -> ProfilePage {
+fn page_of(
+    state: &AppState,
+    u: &User,
+    fields: Fields,
+    errors: FieldErrors,
+    saved: bool,
+) -> ProfilePage {
     ProfilePage {
         username: u.username.clone(),
         email: u.email.clone(),
@@ -87,14 +93,40 @@ pub async fn get_profile(
     q: web::Query<SavedQuery>,
 ) -> Result<HttpResponse, AppError> {
     let u = &user.0.user;
-    let data = page_of(&state, u, fields_of(u), FieldErrors::default(), q.saved.is_some());
-    render(&state, &req, StatusCode::OK, "profile/show", "profile.title", Some(Nav::new(u, "profile")), data)
+    let data = page_of(
+        &state,
+        u,
+        fields_of(u),
+        FieldErrors::default(),
+        q.saved.is_some(),
+    );
+    render(
+        &state,
+        &req,
+        StatusCode::OK,
+        "profile/show",
+        "profile.title",
+        Some(Nav::new(u, "profile")),
+        data,
+    )
 }
 
-pub async fn get_edit(state: web::Data<AppState>, req: HttpRequest, user: CurrentUser) -> Result<HttpResponse, AppError> {
+pub async fn get_edit(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    user: CurrentUser,
+) -> Result<HttpResponse, AppError> {
     let u = &user.0.user;
     let data = page_of(&state, u, fields_of(u), FieldErrors::default(), false);
-    render(&state, &req, StatusCode::OK, "profile/edit", "profile.title", Some(Nav::new(u, "profile")), data)
+    render(
+        &state,
+        &req,
+        StatusCode::OK,
+        "profile/edit",
+        "profile.title",
+        Some(Nav::new(u, "profile")),
+        data,
+    )
 }
 
 #[derive(Deserialize)]
@@ -114,10 +146,9 @@ pub struct EditForm {
 /// A phone number: digits with optional hyphens, spaces, parentheses and a
 /// leading +; 10 to 15 digits.
 pub fn valid_phone(s: &str) -> bool {
-    let allowed = s
-        .chars()
-        .enumerate()
-        .all(|(i, c)| c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')') || (c == '+' && i == 0));
+    let allowed = s.chars().enumerate().all(|(i, c)| {
+        c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')') || (c == '+' && i == 0)
+    });
     let digits = s.chars().filter(char::is_ascii_digit).count();
     allowed && (10..=15).contains(&digits)
 }
@@ -181,7 +212,15 @@ pub async fn post_edit(
     if errors.any() {
         let data = page_of(&state, &u, fields, errors, false);
         let nav = Nav::new(&u, "profile");
-        return render(&state, &req, StatusCode::UNPROCESSABLE_ENTITY, "profile/edit", "profile.title", Some(nav), data);
+        return render(
+            &state,
+            &req,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "profile/edit",
+            "profile.title",
+            Some(nav),
+            data,
+        );
     }
     let change = ProfileChange {
         display_name: fields.display_name,
@@ -210,6 +249,9 @@ mod tests {
         assert!(!valid_phone("12345"));
         assert!(!valid_phone("03-1234-abcd"));
         assert!(!valid_phone("1+234567890"));
-        assert_eq!(normalise_phone(" ０９０ー１２３４ー５６７８ "), "090-1234-5678");
+        assert_eq!(
+            normalise_phone(" ０９０ー１２３４ー５６７８ "),
+            "090-1234-5678"
+        );
     }
 }

@@ -3,7 +3,8 @@
 
 use actix_web::middleware::DefaultHeaders;
 
-pub const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+pub const CSP: &str =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
                        form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 pub fn headers(https: bool) -> DefaultHeaders {

@@ -29,7 +29,9 @@ pub async fn get_healthz(state: web::Data<AppState>) -> HttpResponse {
         Ok(()) => HttpResponse::Ok().content_type("text/plain").body("ok\n"),
         Err(e) => {
             tracing::error!(error = %e, "health check failed");
-            HttpResponse::ServiceUnavailable().content_type("text/plain").body("database unavailable\n")
+            HttpResponse::ServiceUnavailable()
+                .content_type("text/plain")
+                .body("database unavailable\n")
         }
     }
 }

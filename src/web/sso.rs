@@ -46,12 +46,20 @@ pub async fn get_sso(
     session: MaybeSession,
 ) -> Result<HttpResponse, AppError> {
     let raw = req.query_string().to_string();
-    let params: SsoParams =
-        serde_urlencoded::from_str(&raw).map_err(|e| AppError::BadRequest(format!("query string: {e}")))?;
+    let params: SsoParams = serde_urlencoded::from_str(&raw)
+        .map_err(|e| AppError::BadRequest(format!("query string: {e}")))?;
     let encoded = params.saml_request.ok_or_else(missing_request)?;
     let xml = binding::decode_redirect(&encoded).map_err(AppError::from_saml)?;
     let signed = SignedQuery::from_raw(&raw);
-    handle(&state, &req, session, &xml, params.relay_state, Received::Redirect(signed)).await
+    handle(
+        &state,
+        &req,
+        session,
+        &xml,
+        params.relay_state,
+        Received::Redirect(signed),
+    )
+    .await
 }
 
 pub async fn post_sso(
@@ -63,11 +71,24 @@ pub async fn post_sso(
     let form = form.into_inner();
     let encoded = form.saml_request.ok_or_else(missing_request)?;
     let xml = binding::decode_post(&encoded).map_err(AppError::from_saml)?;
-    handle(&state, &req, session, &xml, form.relay_state, Received::Post).await
+    handle(
+        &state,
+        &req,
+        session,
+        &xml,
+        form.relay_state,
+        Received::Post,
+    )
+    .await
 }
 
 fn missing_request() -> AppError {
-    AppError::saml("SAML-013", "error.saml_missing", 400, "no SAMLRequest parameter")
+    AppError::saml(
+        "SAML-013",
+        "error.saml_missing",
+        400,
+        "no SAMLRequest parameter",
+    )
 }
 
 async fn handle(
@@ -79,8 +100,17 @@ async fn handle(
     received: Received<'_>,
 ) -> Result<HttpResponse, AppError> {
     let request = AuthnRequest::parse(xml).map_err(AppError::from_saml)?;
-    if relay_state.as_ref().map(|r| r.len() > MAX_RELAY_STATE).unwrap_or(false) {
-        return Err(AppError::saml("SAML-014", "error.saml_relay_state", 400, "RelayState too long"));
+    if relay_state
+        .as_ref()
+        .map(|r| r.len() > MAX_RELAY_STATE)
+        .unwrap_or(false)
+    {
+        return Err(AppError::saml(
+            "SAML-014",
+            "error.saml_relay_state",
+            400,
+            "RelayState too long",
+        ));
     }
     let Some((service, endpoints)) = load_service(state, request.issuer.clone()).await? else {
         return Err(AppError::saml(
@@ -91,10 +121,24 @@ async fn handle(
         ));
     };
     if !service.enabled {
-        return Err(AppError::saml("SAML-011", "error.saml_disabled", 403, format!("service {} is disabled", service.entity_id)));
+        return Err(AppError::saml(
+            "SAML-011",
+            "error.saml_disabled",
+            403,
+            format!("service {} is disabled", service.entity_id),
+        ));
     }
-    if let Some(b) = request.protocol_binding.as_deref().filter(|b| *b != BINDING_POST) {
-        return Err(AppError::saml("SAML-017", "error.saml_binding", 400, format!("unsupported ProtocolBinding {b}")));
+    if let Some(b) = request
+        .protocol_binding
+        .as_deref()
+        .filter(|b| *b != BINDING_POST)
+    {
+        return Err(AppError::saml(
+            "SAML-017",
+            "error.saml_binding",
+            400,
+            format!("unsupported ProtocolBinding {b}"),
+        ));
     }
     let Some(acs) = select_acs(&endpoints, request.acs_url.as_deref(), request.acs_index) else {
         return Err(AppError::saml(
@@ -109,7 +153,8 @@ async fn handle(
     };
     let verified = match &received {
         Received::Redirect(q) if q.is_signed() => {
-            q.verify(&service.signing_cert_list()).map_err(AppError::from_saml)?;
+            q.verify(&service.signing_cert_list())
+                .map_err(AppError::from_saml)?;
             true
         }
         _ => false,
@@ -119,24 +164,54 @@ async fn handle(
             "SAML-010",
             "error.saml_signature",
             400,
-            format!("{} must sign its requests (HTTP-Redirect binding)", service.entity_id),
+            format!(
+                "{} must sign its requests (HTTP-Redirect binding)",
+                service.entity_id
+            ),
         ));
     }
-    if let Some(d) = request.destination.as_deref().filter(|d| *d != state.sso_url) {
-        return Err(AppError::saml("SAML-009", "error.saml_destination", 400, format!("Destination {d}")));
+    if let Some(d) = request
+        .destination
+        .as_deref()
+        .filter(|d| *d != state.sso_url)
+    {
+        return Err(AppError::saml(
+            "SAML-009",
+            "error.saml_destination",
+            400,
+            format!("Destination {d}"),
+        ));
     }
     let now = state.now();
     let skew = state.clock_skew();
     request
         .check_time(now, skew, MAX_REQUEST_AGE)
-        .map_err(|_| AppError::saml("SAML-008", "error.saml_time", 400, format!("IssueInstant {}", request.issue_instant)))?;
+        .map_err(|_| {
+            AppError::saml(
+                "SAML-008",
+                "error.saml_time",
+                400,
+                format!("IssueInstant {}", request.issue_instant),
+            )
+        })?;
     let keep_until = request.issue_instant + MAX_REQUEST_AGE + skew + skew;
     let (issuer, rid) = (request.issuer.clone(), request.id.clone());
-    let fresh = db::run(&state.pool, move |c| saml_state::claim_request_id(c, &issuer, &rid, keep_until, now)).await?;
+    let fresh = db::run(&state.pool, move |c| {
+        saml_state::claim_request_id(c, &issuer, &rid, keep_until, now)
+    })
+    .await?;
     if !fresh {
-        return Err(AppError::saml("SAML-007", "error.saml_replay", 400, format!("replayed request ID {}", request.id)));
+        return Err(AppError::saml(
+            "SAML-007",
+            "error.saml_replay",
+            400,
+            format!("replayed request ID {}", request.id),
+        ));
     }
-    let requested_format = request.name_id_policy.as_ref().and_then(|p| p.format.as_deref());
+    let requested_format = request
+        .name_id_policy
+        .as_ref()
+        .and_then(|p| p.format.as_deref());
     let format = resolve_format(&service, requested_format);
     let mut target = Target {
         acs_url: acs.location.clone(),
@@ -147,12 +222,26 @@ async fn handle(
     };
     if format.is_none() {
         let msg = "the requested NameID format is not offered to this service";
-        return issue::failure(state, req, &target, status::REQUESTER, Some(status::INVALID_NAMEID_POLICY), msg);
+        return issue::failure(
+            state,
+            req,
+            &target,
+            status::REQUESTER,
+            Some(status::INVALID_NAMEID_POLICY),
+            msg,
+        );
     }
     if let Some(rac) = &request.requested_authn_context {
         if !password_satisfies(rac) {
             let msg = "the requested authentication context cannot be satisfied";
-            return issue::failure(state, req, &target, status::RESPONDER, Some(status::NO_AUTHN_CONTEXT), msg);
+            return issue::failure(
+                state,
+                req,
+                &target,
+                status::RESPONDER,
+                Some(status::NO_AUTHN_CONTEXT),
+                msg,
+            );
         }
     }
     match session.0 {
@@ -160,10 +249,24 @@ async fn handle(
             return issue::answer(state, req, &who, target).await;
         }
         None if request.is_passive && matches!(received, Received::Redirect(_)) => {
-            return issue::failure(state, req, &target, status::RESPONDER, Some(status::NO_PASSIVE), "no session");
+            return issue::failure(
+                state,
+                req,
+                &target,
+                status::RESPONDER,
+                Some(status::NO_PASSIVE),
+                "no session",
+            );
         }
         Some(_) if request.is_passive => {
-            return issue::failure(state, req, &target, status::RESPONDER, Some(status::NO_PASSIVE), "login needed");
+            return issue::failure(
+                state,
+                req,
+                &target,
+                status::RESPONDER,
+                Some(status::NO_PASSIVE),
+                "login needed",
+            );
         }
         _ => {}
     }
@@ -182,7 +285,10 @@ async fn handle(
         created_at: to_naive(now),
         expires_at: to_naive(now + PENDING_LIFETIME),
     };
-    db::run(&state.pool, move |c| saml_state::insert_pending(c, &pending, now)).await?;
+    db::run(&state.pool, move |c| {
+        saml_state::insert_pending(c, &pending, now)
+    })
+    .await?;
     Ok(see_other(&format!("/saml/resume?t={}", url_encode(&t))))
 }
 
@@ -200,33 +306,54 @@ pub async fn get_resume(
     let th = token::hash(&q.t);
     let now = state.now();
     let th2 = th.clone();
-    let expired = || AppError::saml("SAML-015", "error.saml_pending", 400, "unknown or expired pending request");
+    let expired = || {
+        AppError::saml(
+            "SAML-015",
+            "error.saml_pending",
+            400,
+            "unknown or expired pending request",
+        )
+    };
     let pending = db::run(&state.pool, move |c| saml_state::find_pending(c, &th2, now))
         .await?
         .ok_or_else(expired)?;
     let here = format!("/saml/resume?t={}", url_encode(&q.t));
-    let stale = |who: &crate::auth::extract::SignedIn| pending.force_authn && who.session.authn_instant < pending.created_at;
+    let stale = |who: &crate::auth::extract::SignedIn| {
+        pending.force_authn && who.session.authn_instant < pending.created_at
+    };
     let who = match session.0 {
         Some(who) if !stale(&who) && !who.user.must_change_password => Some(who),
         Some(who) if !pending.is_passive && who.user.must_change_password && !stale(&who) => {
             return Ok(see_other(&format!("/password?next={}", url_encode(&here))));
         }
         Some(_) if !pending.is_passive => {
-            return Ok(see_other(&format!("/login?reauth=1&next={}", url_encode(&here))));
+            return Ok(see_other(&format!(
+                "/login?reauth=1&next={}",
+                url_encode(&here)
+            )));
         }
-        None if !pending.is_passive => return Ok(see_other(&format!("/login?next={}", url_encode(&here)))),
+        None if !pending.is_passive => {
+            return Ok(see_other(&format!("/login?next={}", url_encode(&here))))
+        }
         _ => None,
     };
     let th3 = th.clone();
     let (pending, service) = db::run(&state.pool, move |c| {
-        let Some(p) = saml_state::take_pending(c, &th3, now)? else { return Ok(None) };
+        let Some(p) = saml_state::take_pending(c, &th3, now)? else {
+            return Ok(None);
+        };
         let s = services::find(c, p.service_id)?;
         Ok(s.map(|s| (p, s)))
     })
     .await?
     .ok_or_else(expired)?;
     if !service.enabled {
-        return Err(AppError::saml("SAML-011", "error.saml_disabled", 403, format!("service {} is disabled", service.entity_id)));
+        return Err(AppError::saml(
+            "SAML-011",
+            "error.saml_disabled",
+            403,
+            format!("service {} is disabled", service.entity_id),
+        ));
     }
     let target = Target {
         format: NameIdFormat::parse(&pending.name_id_format).unwrap_or(NameIdFormat::Email),
@@ -237,7 +364,14 @@ pub async fn get_resume(
     };
     match who {
         Some(who) => issue::answer(&state, &req, &who, target).await,
-        None => issue::failure(&state, &req, &target, status::RESPONDER, Some(status::NO_PASSIVE), "login needed"),
+        None => issue::failure(
+            &state,
+            &req,
+            &target,
+            status::RESPONDER,
+            Some(status::NO_PASSIVE),
+            "login needed",
+        ),
     }
 }
 
@@ -255,18 +389,41 @@ pub async fn get_idp_init(
     user: CurrentUser,
 ) -> Result<HttpResponse, AppError> {
     let q = q.into_inner();
-    let entity_id = q
-        .sp
-        .filter(|s| !s.is_empty())
-        .ok_or_else(|| AppError::saml("SAML-005", "error.saml_unknown_sp", 400, "idp-init without sp"))?;
-    if q.relay_state.as_ref().map(|r| r.len() > MAX_RELAY_STATE).unwrap_or(false) {
-        return Err(AppError::saml("SAML-014", "error.saml_relay_state", 400, "RelayState too long"));
+    let entity_id = q.sp.filter(|s| !s.is_empty()).ok_or_else(|| {
+        AppError::saml(
+            "SAML-005",
+            "error.saml_unknown_sp",
+            400,
+            "idp-init without sp",
+        )
+    })?;
+    if q.relay_state
+        .as_ref()
+        .map(|r| r.len() > MAX_RELAY_STATE)
+        .unwrap_or(false)
+    {
+        return Err(AppError::saml(
+            "SAML-014",
+            "error.saml_relay_state",
+            400,
+            "RelayState too long",
+        ));
     }
     let Some((service, endpoints)) = load_service(&state, entity_id.clone()).await? else {
-        return Err(AppError::saml("SAML-005", "error.saml_unknown_sp", 404, format!("idp-init to unknown {entity_id}")));
+        return Err(AppError::saml(
+            "SAML-005",
+            "error.saml_unknown_sp",
+            404,
+            format!("idp-init to unknown {entity_id}"),
+        ));
     };
     if !service.enabled {
-        return Err(AppError::saml("SAML-011", "error.saml_disabled", 403, format!("service {entity_id} is disabled")));
+        return Err(AppError::saml(
+            "SAML-011",
+            "error.saml_disabled",
+            403,
+            format!("service {entity_id} is disabled"),
+        ));
     }
     let (sid, uid) = (service.id, user.0.user.id);
     if !db::run(&state.pool, move |c| services::is_assigned(c, sid, uid)).await? {
@@ -277,8 +434,14 @@ pub async fn get_idp_init(
             format!("{} is not assigned to {entity_id}", user.0.user.username),
         ));
     }
-    let acs = select_acs(&endpoints, None, None)
-        .ok_or_else(|| AppError::saml("SAML-006", "error.saml_unknown_acs", 400, "no usable ACS endpoint"))?;
+    let acs = select_acs(&endpoints, None, None).ok_or_else(|| {
+        AppError::saml(
+            "SAML-006",
+            "error.saml_unknown_acs",
+            400,
+            "no usable ACS endpoint",
+        )
+    })?;
     let relay_state = q
         .relay_state
         .filter(|r| !r.is_empty())

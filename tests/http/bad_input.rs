@@ -22,22 +22,51 @@ fn every_bad_request_gets_a_page_and_the_server_keeps_serving() {
     assert_error_page(&b.get("/saml/sso?SAMLRequest=%%%%"), 400, "SAML-001");
     assert_error_page(&b.get("/saml/sso?SAMLRequest=not*base64!"), 400, "SAML-001");
     let garbage = enc(&B64.encode(b"\xff\xfe\xfd\xfc not deflate"));
-    assert_error_page(&b.get(&format!("/saml/sso?SAMLRequest={garbage}")), 400, "SAML-001");
+    assert_error_page(
+        &b.get(&format!("/saml/sso?SAMLRequest={garbage}")),
+        400,
+        "SAML-001",
+    );
     let doctype = r#"<!DOCTYPE r [<!ENTITY x SYSTEM "file:///etc/passwd">]><samlp:AuthnRequest xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&x;</samlp:AuthnRequest>"#;
     let q = enc(&omakase::saml::binding::encode_redirect(doctype));
     let p = b.get(&format!("/saml/sso?SAMLRequest={q}"));
     assert_error_page(&p, 400, "SAML-003");
     assert!(!p.body.contains("root:"));
-    let broken = enc(&omakase::saml::binding::encode_redirect("<samlp:AuthnRequest xmlns:samlp=\"x\"><unclosed>"));
-    assert_error_page(&b.get(&format!("/saml/sso?SAMLRequest={broken}")), 400, "SAML-003");
+    let broken = enc(&omakase::saml::binding::encode_redirect(
+        "<samlp:AuthnRequest xmlns:samlp=\"x\"><unclosed>",
+    ));
+    assert_error_page(
+        &b.get(&format!("/saml/sso?SAMLRequest={broken}")),
+        400,
+        "SAML-003",
+    );
     let wrong = enc(&omakase::saml::binding::encode_redirect("<x/>"));
-    assert_error_page(&b.get(&format!("/saml/sso?SAMLRequest={wrong}")), 400, "SAML-004");
+    assert_error_page(
+        &b.get(&format!("/saml/sso?SAMLRequest={wrong}")),
+        400,
+        "SAML-004",
+    );
     let post_doctype = omakase::saml::binding::encode_post(doctype);
-    assert_error_page(&b.post("/saml/sso", &[("SAMLRequest", &post_doctype)]), 400, "SAML-003");
-    assert_error_page(&b.post("/saml/sso", &[("RelayState", "x")]), 400, "SAML-013");
+    assert_error_page(
+        &b.post("/saml/sso", &[("SAMLRequest", &post_doctype)]),
+        400,
+        "SAML-003",
+    );
+    assert_error_page(
+        &b.post("/saml/sso", &[("RelayState", "x")]),
+        400,
+        "SAML-013",
+    );
     let long_rs = "r".repeat(2000);
     let req = Req::new("_rs", &sp.entity_id, app.state_now());
-    assert_error_page(&b.get(&format!("/saml/sso?{}&RelayState={long_rs}", req.redirect_query())), 400, "SAML-014");
+    assert_error_page(
+        &b.get(&format!(
+            "/saml/sso?{}&RelayState={long_rs}",
+            req.redirect_query()
+        )),
+        400,
+        "SAML-014",
+    );
     assert_error_page(&b.get("/saml/resume?t=unknown"), 400, "SAML-015");
     assert_error_page(&b.get("/no/such/page"), 404, "HTTP-404");
     assert_eq!(b.get("/healthz").status, 200);

@@ -6,7 +6,12 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::*;
 
-fn omakase(dir: &std::path::Path, base: &str, args: &[&str], stdin: Option<&str>) -> (bool, String, String) {
+fn omakase(
+    dir: &std::path::Path,
+    base: &str,
+    args: &[&str],
+    stdin: Option<&str>,
+) -> (bool, String, String) {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_omakase"));
     cmd.args(args)
         .env("OMAKASE_DATA_DIR", dir)
@@ -20,7 +25,12 @@ fn omakase(dir: &std::path::Path, base: &str, args: &[&str], stdin: Option<&str>
     }
     let mut child = cmd.spawn().expect("spawn omakase");
     if let Some(input) = stdin {
-        child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write");
+        child
+            .stdin
+            .take()
+            .expect("stdin")
+            .write_all(input.as_bytes())
+            .expect("write");
     }
     drop(child.stdin.take());
     let out = child.wait_with_output().expect("wait");
@@ -41,19 +51,54 @@ fn cli_registers_users_and_services_that_the_running_server_sees() {
     let app = TestApp::spawn();
     let dir = app._dir.path().to_path_buf();
     let base = app.base.clone();
-    let (ok, out, err) = omakase(&dir, &base, &["user", "add", "taro", "--password-stdin", "--email", "taro@example.com", "--name", "山田 太郎"], Some("a-good-long-password\n"));
+    let (ok, out, err) = omakase(
+        &dir,
+        &base,
+        &[
+            "user",
+            "add",
+            "taro",
+            "--password-stdin",
+            "--email",
+            "taro@example.com",
+            "--name",
+            "山田 太郎",
+        ],
+        Some("a-good-long-password\n"),
+    );
     assert!(ok, "{err}");
     assert!(out.contains("created user taro"));
-    let (ok, _, err) = omakase(&dir, &base, &["user", "add", "taro", "--password-stdin"], Some("another-password"));
+    let (ok, _, err) = omakase(
+        &dir,
+        &base,
+        &["user", "add", "taro", "--password-stdin"],
+        Some("another-password"),
+    );
     assert!(!ok);
     assert!(err.contains("already exists"), "{err}");
-    let (ok, _, err) = omakase(&dir, &base, &["user", "add", "bad name", "--password-stdin"], Some("pw-long-enough"));
+    let (ok, _, err) = omakase(
+        &dir,
+        &base,
+        &["user", "add", "bad name", "--password-stdin"],
+        Some("pw-long-enough"),
+    );
     assert!(!ok);
     assert!(err.contains("invalid user name"), "{err}");
     let sp = SpFixture::new("wiki");
     let file = dir.join("sp.xml");
     std::fs::write(&file, sp.metadata(false)).expect("write");
-    let (ok, out, err) = omakase(&dir, &base, &["sp", "import", file.to_str().expect("p"), "--name", "社内Wiki"], None);
+    let (ok, out, err) = omakase(
+        &dir,
+        &base,
+        &[
+            "sp",
+            "import",
+            file.to_str().expect("p"),
+            "--name",
+            "社内Wiki",
+        ],
+        None,
+    );
     assert!(ok, "{err}");
     assert_eq!(out.trim().lines().last(), Some(sp.entity_id.as_str()));
     let (ok, out, _) = omakase(&dir, &base, &["sp", "assign", &sp.entity_id, "taro"], None);
@@ -74,16 +119,35 @@ fn cli_registers_users_and_services_that_the_running_server_sees() {
     assert!(!ok && err.contains("cannot read"), "{err}");
     let bad = dir.join("bad.xml");
     std::fs::write(&bad, "<!DOCTYPE x><x/>").expect("write");
-    let (ok, _, err) = omakase(&dir, &base, &["sp", "import", bad.to_str().expect("p")], None);
+    let (ok, _, err) = omakase(
+        &dir,
+        &base,
+        &["sp", "import", bad.to_str().expect("p")],
+        None,
+    );
     assert!(!ok && err.contains("invalid metadata"), "{err}");
-    let (ok, _, err) = omakase(&dir, &base, &["sp", "assign", "https://nope.example/", "taro"], None);
+    let (ok, _, err) = omakase(
+        &dir,
+        &base,
+        &["sp", "assign", "https://nope.example/", "taro"],
+        None,
+    );
     assert!(!ok && err.contains("no such service"), "{err}");
     let (ok, _, err) = omakase(&dir, &base, &["sp", "assign", &sp.entity_id], None);
     assert!(!ok && err.contains("--all-users"), "{err}");
-    let (ok, _, err) = omakase(&dir, &base, &["user", "set-password", "taro", "--password-stdin"], Some("a-newer-long-password"));
+    let (ok, _, err) = omakase(
+        &dir,
+        &base,
+        &["user", "set-password", "taro", "--password-stdin"],
+        Some("a-newer-long-password"),
+    );
     assert!(ok, "{err}");
     let mut b2 = app.browser();
-    assert_eq!(b2.login_at("/login", "taro", "a-newer-long-password").status, 303);
+    assert_eq!(
+        b2.login_at("/login", "taro", "a-newer-long-password")
+            .status,
+        303
+    );
     let (ok, _, err) = omakase(&dir, "not a url", &["sp", "list"], None);
     assert!(!ok && err.contains("base_url"), "{err}");
 }

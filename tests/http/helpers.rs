@@ -29,7 +29,9 @@ pub struct TestApp {
 
 /// 2026-11-25 12:00:00 UTC, a fixed start for every test.
 pub fn t0() -> DateTime<Utc> {
-    Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0).single().unwrap_or_default()
+    Utc.with_ymd_and_hms(2026, 11, 25, 12, 0, 0)
+        .single()
+        .unwrap_or_default()
 }
 
 static PG_DB: AtomicUsize = AtomicUsize::new(0);
@@ -39,10 +41,17 @@ static PG_DB: AtomicUsize = AtomicUsize::new(0);
 fn database_url() -> Option<String> {
     use diesel::connection::SimpleConnection;
     use diesel::Connection;
-    let admin = std::env::var("TEST_DATABASE_URL").ok().filter(|u| !u.is_empty())?;
-    let name = format!("omakase_t{}_{}", std::process::id(), PG_DB.fetch_add(1, Ordering::SeqCst));
+    let admin = std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let name = format!(
+        "omakase_t{}_{}",
+        std::process::id(),
+        PG_DB.fetch_add(1, Ordering::SeqCst)
+    );
     let mut c = diesel::pg::PgConnection::establish(&admin).expect("connect to TEST_DATABASE_URL");
-    c.batch_execute(&format!("CREATE DATABASE {name}")).expect("create test database");
+    c.batch_execute(&format!("CREATE DATABASE {name}"))
+        .expect("create test database");
     let (prefix, _) = admin.rsplit_once('/').expect("database URL with a path");
     Some(format!("{prefix}/{name}"))
 }
@@ -76,11 +85,12 @@ impl TestApp {
         std::thread::spawn(move || {
             let sys = actix_web::rt::System::new();
             sys.block_on(async move {
-                let server = actix_web::HttpServer::new(move || omakase::startup::app(data.clone()))
-                    .workers(1)
-                    .listen(listener)
-                    .expect("listen")
-                    .run();
+                let server =
+                    actix_web::HttpServer::new(move || omakase::startup::app(data.clone()))
+                        .workers(1)
+                        .listen(listener)
+                        .expect("listen")
+                        .run();
                 let _ = server.await;
             });
         });
@@ -118,7 +128,16 @@ impl TestApp {
     /// Registers an SP from metadata and assigns it to `assign_to`.
     pub fn add_sp(&self, metadata: &str, name: &str, assign_to: &[&str]) -> String {
         let mut c = self.pool.get().expect("conn");
-        let r = services::register(&mut c, metadata, None, Some(name), None, 480, self.clock.now()).expect("register");
+        let r = services::register(
+            &mut c,
+            metadata,
+            None,
+            Some(name),
+            None,
+            480,
+            self.clock.now(),
+        )
+        .expect("register");
         for u in assign_to {
             services::assign(&mut c, &r.entity_id, Some(u), self.clock.now()).expect("assign");
         }
@@ -162,11 +181,15 @@ pub struct Page {
 
 impl Page {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.get(&name.to_ascii_lowercase()).and_then(|v| v.first()).map(String::as_str)
+        self.headers
+            .get(&name.to_ascii_lowercase())
+            .and_then(|v| v.first())
+            .map(String::as_str)
     }
 
     pub fn location(&self) -> &str {
-        self.header("location").unwrap_or_else(|| panic!("no Location; status {} body {}", self.status, self.body))
+        self.header("location")
+            .unwrap_or_else(|| panic!("no Location; status {} body {}", self.status, self.body))
     }
 
     /// The value of the first `<input name="NAME" ... value="...">`.
@@ -223,7 +246,11 @@ impl Browser {
     }
 
     fn cookie_header(&self) -> String {
-        self.cookies.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
     }
 
     fn finish(&mut self, r: Result<ureq::Response, ureq::Error>) -> Page {
@@ -244,17 +271,25 @@ impl Browser {
                 if removal {
                     self.cookies.remove(k.trim());
                 } else {
-                    self.cookies.insert(k.trim().to_string(), v.trim().to_string());
+                    self.cookies
+                        .insert(k.trim().to_string(), v.trim().to_string());
                 }
             }
         }
         let status = resp.status();
         let body = resp.into_string().unwrap_or_default();
-        Page { status, headers, body }
+        Page {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn get(&mut self, path: &str) -> Page {
-        let mut req = self.agent.get(&self.url(path)).set("Cookie", &self.cookie_header());
+        let mut req = self
+            .agent
+            .get(&self.url(path))
+            .set("Cookie", &self.cookie_header());
         if let Some(l) = &self.accept_language {
             req = req.set("Accept-Language", l);
         }
@@ -283,7 +318,10 @@ impl Browser {
     }
 
     pub fn csrf(&self) -> String {
-        self.cookies.get("omakase_csrf").cloned().expect("csrf cookie")
+        self.cookies
+            .get("omakase_csrf")
+            .cloned()
+            .expect("csrf cookie")
     }
 
     /// Logs in from the login page reached at `login_path`; returns the
@@ -295,7 +333,12 @@ impl Browser {
         let csrf = page.input("csrf_token").expect("csrf field");
         self.post(
             "/login",
-            &[("username", username), ("password", password), ("csrf_token", &csrf), ("next", &next)],
+            &[
+                ("username", username),
+                ("password", password),
+                ("csrf_token", &csrf),
+                ("next", &next),
+            ],
         )
     }
 
@@ -320,7 +363,10 @@ impl SpFixture {
         let cert = openssl::x509::X509::from_pem(cert_pem.as_bytes()).expect("cert");
         SpFixture {
             entity_id: format!("https://{name}.example/sp"),
-            acs: vec![format!("https://{name}.example/acs"), format!("https://{name}.example/acs2")],
+            acs: vec![
+                format!("https://{name}.example/acs"),
+                format!("https://{name}.example/acs2"),
+            ],
             key_pem,
             cert_b64: B64.encode(cert.to_der().expect("der")),
         }
@@ -352,7 +398,10 @@ impl SpFixture {
         use openssl::hash::MessageDigest;
         use openssl::pkey::PKey;
         use openssl::sign::Signer;
-        let signed = format!("{query}&SigAlg={}", enc("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"));
+        let signed = format!(
+            "{query}&SigAlg={}",
+            enc("http://www.w3.org/2001/04/xmldsig-more#rsa-sha256")
+        );
         let key = PKey::private_key_from_pem(self.key_pem.as_bytes()).expect("key");
         let mut s = Signer::new(MessageDigest::sha256(), &key).expect("signer");
         s.update(signed.as_bytes()).expect("update");
@@ -403,7 +452,10 @@ impl<'a> Req<'a> {
     }
 
     pub fn redirect_query(&self) -> String {
-        format!("SAMLRequest={}", enc(&omakase::saml::binding::encode_redirect(&self.xml())))
+        format!(
+            "SAMLRequest={}",
+            enc(&omakase::saml::binding::encode_redirect(&self.xml()))
+        )
     }
 }
 
@@ -416,7 +468,11 @@ pub struct Posted {
 }
 
 pub fn posted(page: &Page) -> Posted {
-    assert_eq!(page.status, 200, "expected the SAML POST page, got {}: {}", page.status, page.body);
+    assert_eq!(
+        page.status, 200,
+        "expected the SAML POST page, got {}: {}",
+        page.status, page.body
+    );
     let action = page.form_action().expect("form action");
     let b64 = page.input("SAMLResponse").expect("SAMLResponse field");
     let xml = String::from_utf8(B64.decode(b64).expect("base64")).expect("utf8");
@@ -436,7 +492,10 @@ impl Posted {
     pub fn status(&self) -> Vec<String> {
         let mut codes = Vec::new();
         self.root.descendants(P, "StatusCode", &mut codes);
-        codes.iter().filter_map(|c| c.attr("Value").map(str::to_string)).collect()
+        codes
+            .iter()
+            .filter_map(|c| c.attr("Value").map(str::to_string))
+            .collect()
     }
 
     pub fn assertion(&self) -> &XNode {
@@ -462,7 +521,10 @@ impl Posted {
         attrs
             .iter()
             .filter(|a| a.attr("FriendlyName") == Some(friendly))
-            .flat_map(|a| a.children_named(A, "AttributeValue").map(|v| v.text.clone()))
+            .flat_map(|a| {
+                a.children_named(A, "AttributeValue")
+                    .map(|v| v.text.clone())
+            })
             .collect()
     }
 
@@ -482,7 +544,10 @@ impl Posted {
 /// Runs xmlsec1 --verify on the first signature under `node` (Response or
 /// Assertion). Returns None when xmlsec1 is not installed and not required.
 pub fn xmlsec_verify(xml: &str, cert_pem: &str, node: &str) -> Option<(bool, String)> {
-    let have = std::process::Command::new("xmlsec1").arg("--version").output().is_ok();
+    let have = std::process::Command::new("xmlsec1")
+        .arg("--version")
+        .output()
+        .is_ok();
     if !have {
         assert!(
             std::env::var("OMAKASE_REQUIRE_TOOLS").is_err(),
@@ -511,6 +576,10 @@ pub fn xmlsec_verify(xml: &str, cert_pem: &str, node: &str) -> Option<(bool, Str
         ])
         .output()
         .expect("xmlsec1 runs");
-    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     Some((out.status.success(), text))
 }

@@ -12,12 +12,21 @@ fn tile_click_without_session_logs_in_then_posts_unsolicited_response() {
     let p = b.get(&tile);
     assert_eq!(p.status, 303);
     let r = b.login_at(p.location(), "taro", PASSWORD);
-    assert_eq!(r.location(), tile, "after login the person continues to the clicked service");
+    assert_eq!(
+        r.location(),
+        tile,
+        "after login the person continues to the clicked service"
+    );
     let post = posted(&b.get(&tile));
     assert_eq!(post.action, sp.acs[0]);
     assert_eq!(post.root.attr("InResponseTo"), None);
-    assert!(post.find("SubjectConfirmationData")[0].attr("InResponseTo").is_none());
-    assert_eq!(post.relay_state.as_deref(), Some("https://wiki.example/start"));
+    assert!(post.find("SubjectConfirmationData")[0]
+        .attr("InResponseTo")
+        .is_none());
+    assert_eq!(
+        post.relay_state.as_deref(),
+        Some("https://wiki.example/start")
+    );
     assert_eq!(post.name_id().1, "taro@example.com");
     // An explicit RelayState wins over the default.
     let post = posted(&b.get(&format!("{tile}&RelayState=here")));
@@ -45,7 +54,11 @@ fn idp_init_refuses_unassigned_unknown_and_disabled_services() {
     let mut t = app.browser();
     t.login("taro");
     app.sql("UPDATE services SET enabled = FALSE");
-    assert_eq!(t.get(&format!("/saml/idp-init?sp={}", enc(&sp.entity_id))).status, 403);
+    assert_eq!(
+        t.get(&format!("/saml/idp-init?sp={}", enc(&sp.entity_id)))
+            .status,
+        403
+    );
 }
 
 #[test]

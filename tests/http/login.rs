@@ -8,7 +8,11 @@ fn login_page_is_japanese_first_and_english_on_request() {
     assert_eq!(p.status, 200);
     assert!(p.body.contains("<html lang=\"ja\">"));
     assert!(p.body.contains("name=\"username\""));
-    assert!(p.body.contains("type=\"password\" autocomplete=\"current-password\"") && p.body.contains("name=\"password\""));
+    assert!(
+        p.body
+            .contains("type=\"password\" autocomplete=\"current-password\"")
+            && p.body.contains("name=\"password\"")
+    );
     assert!(p.body.contains("ログイン"));
     let mut en = app.browser();
     en.accept_language = Some("en-US,en;q=0.9,ja;q=0.5".into());
@@ -45,7 +49,14 @@ fn login_without_csrf_token_is_refused() {
     app.add_user("taro", "taro@example.com", "山田 太郎");
     let mut b = app.browser();
     b.get("/login");
-    let p = b.post("/login", &[("username", "taro"), ("password", PASSWORD), ("csrf_token", "forged")]);
+    let p = b.post(
+        "/login",
+        &[
+            ("username", "taro"),
+            ("password", PASSWORD),
+            ("csrf_token", "forged"),
+        ],
+    );
     assert_eq!(p.status, 403);
     assert!(p.body.contains("HTTP-403"));
     assert!(!b.cookies.contains_key("omakase_session"));
@@ -105,9 +116,13 @@ fn login_issues_a_new_session_token() {
     let app = TestApp::spawn();
     app.add_user("taro", "taro@example.com", "山田 太郎");
     let mut b = app.browser();
-    b.cookies.insert("omakase_session".into(), "attacker-chosen".into());
+    b.cookies
+        .insert("omakase_session".into(), "attacker-chosen".into());
     b.login("taro");
-    assert_ne!(b.cookies.get("omakase_session").map(String::as_str), Some("attacker-chosen"));
+    assert_ne!(
+        b.cookies.get("omakase_session").map(String::as_str),
+        Some("attacker-chosen")
+    );
 }
 
 #[test]
@@ -136,12 +151,16 @@ fn first_contractor_must_change_the_one_time_password() {
     let app = TestApp::spawn();
     let (name, otp) = {
         let mut c = app.pool.get().expect("conn");
-        omakase::domain::users::bootstrap(&mut c, app.state_now()).expect("bootstrap").expect("created")
+        omakase::domain::users::bootstrap(&mut c, app.state_now())
+            .expect("bootstrap")
+            .expect("created")
     };
     // A second bootstrap does nothing.
     {
         let mut c = app.pool.get().expect("conn");
-        assert!(omakase::domain::users::bootstrap(&mut c, app.state_now()).expect("bootstrap").is_none());
+        assert!(omakase::domain::users::bootstrap(&mut c, app.state_now())
+            .expect("bootstrap")
+            .is_none());
     }
     let mut b = app.browser();
     let r = b.login_at("/login", &name, &otp);
@@ -154,23 +173,46 @@ fn first_contractor_must_change_the_one_time_password() {
     let page = b.get("/password");
     assert!(page.body.contains("初回ログインのため"));
     let csrf = b.csrf();
-    let short = b.post("/password", &[("csrf_token", &csrf), ("current", &otp), ("new", "short"), ("confirm", "short")]);
+    let short = b.post(
+        "/password",
+        &[
+            ("csrf_token", &csrf),
+            ("current", &otp),
+            ("new", "short"),
+            ("confirm", "short"),
+        ],
+    );
     assert_eq!(short.status, 422);
     assert!(short.body.contains("12文字以上"));
     let wrong = b.post(
         "/password",
-        &[("csrf_token", &csrf), ("current", "wrong"), ("new", "a-much-better-secret"), ("confirm", "a-much-better-secret")],
+        &[
+            ("csrf_token", &csrf),
+            ("current", "wrong"),
+            ("new", "a-much-better-secret"),
+            ("confirm", "a-much-better-secret"),
+        ],
     );
     assert_eq!(wrong.status, 422);
     let ok = b.post(
         "/password",
-        &[("csrf_token", &csrf), ("current", &otp), ("new", "a-much-better-secret"), ("confirm", "a-much-better-secret")],
+        &[
+            ("csrf_token", &csrf),
+            ("current", &otp),
+            ("new", "a-much-better-secret"),
+            ("confirm", "a-much-better-secret"),
+        ],
     );
     assert_eq!(ok.status, 303);
     assert_eq!(b.get("/profile").status, 200);
     let mut again = app.browser();
     assert_eq!(again.login_at("/login", &name, &otp).status, 401);
-    assert_eq!(again.login_at("/login", &name, "a-much-better-secret").status, 303);
+    assert_eq!(
+        again
+            .login_at("/login", &name, "a-much-better-secret")
+            .status,
+        303
+    );
 }
 
 #[test]
@@ -181,11 +223,23 @@ fn security_headers_on_pages_and_errors() {
         let p = b.get(path);
         let csp = p.header("content-security-policy").unwrap_or_default();
         assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
-        assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{path}");
-        assert_eq!(p.header("x-content-type-options"), Some("nosniff"), "{path}");
+        assert!(
+            csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+            "{path}"
+        );
+        assert_eq!(
+            p.header("x-content-type-options"),
+            Some("nosniff"),
+            "{path}"
+        );
         assert_eq!(p.header("referrer-policy"), Some("no-referrer"), "{path}");
     }
     let p = app.browser().get("/login");
-    let cookie = p.headers.get("set-cookie").cloned().unwrap_or_default().join("\n");
+    let cookie = p
+        .headers
+        .get("set-cookie")
+        .cloned()
+        .unwrap_or_default()
+        .join("\n");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
 }

@@ -16,7 +16,12 @@ fn profile_shows_the_previous_login_not_the_current_one() {
     let mut b2 = app.browser();
     b2.login("taro");
     let p = b2.get("/profile");
-    assert!(p.body.contains("<dd id=\"f-previous-login\">2026/11/25 21:00:00</dd>"), "{}", p.body);
+    assert!(
+        p.body
+            .contains("<dd id=\"f-previous-login\">2026/11/25 21:00:00</dd>"),
+        "{}",
+        p.body
+    );
     for label in ["名前", "電話番号", "携帯電話", "組織名", "部署名", "編集"] {
         assert!(p.body.contains(label), "missing {label}");
     }
@@ -30,7 +35,9 @@ fn edit_validates_keeps_input_and_saves() {
     b.login("taro");
     let edit = b.get("/profile/edit");
     assert_eq!(edit.status, 200);
-    assert!(edit.body.contains("※SMS認証の場合、携帯電話番号は必要となります。"));
+    assert!(edit
+        .body
+        .contains("※SMS認証の場合、携帯電話番号は必要となります。"));
     assert!(edit.body.contains("登録"));
     assert_eq!(edit.input("display_name").as_deref(), Some("山田 太郎"));
     let csrf = b.csrf();
@@ -52,7 +59,10 @@ fn edit_validates_keeps_input_and_saves() {
     assert_eq!(bad.input("organization").as_deref(), Some("○○事業部"));
     assert_eq!(bad.input("mobile").as_deref(), Some("090-1234-5678"));
     // Nothing was saved.
-    assert!(b.get("/profile").body.contains("<dd id=\"f-name\">山田 太郎</dd>"));
+    assert!(b
+        .get("/profile")
+        .body
+        .contains("<dd id=\"f-name\">山田 太郎</dd>"));
     let ok = b.post(
         "/profile/edit",
         &[
@@ -68,7 +78,9 @@ fn edit_validates_keeps_input_and_saves() {
     assert_eq!(ok.location(), "/profile?saved=1");
     let p = b.get("/profile?saved=1");
     assert!(p.body.contains("個人情報を登録しました。"));
-    assert!(p.body.contains("<dd id=\"f-name\">山田 太郎 &lt;script&gt;</dd>"));
+    assert!(p
+        .body
+        .contains("<dd id=\"f-name\">山田 太郎 &lt;script&gt;</dd>"));
     assert!(p.body.contains("<dd id=\"f-phone\">03-1234-5678</dd>"));
     assert!(p.body.contains("<dd id=\"f-department\">○○部</dd>"));
 }
@@ -79,7 +91,10 @@ fn edit_without_csrf_changes_nothing() {
     app.add_user("taro", "taro@example.com", "山田 太郎");
     let mut b = app.browser();
     b.login("taro");
-    let p = b.post("/profile/edit", &[("csrf_token", "nope"), ("display_name", "Mallory")]);
+    let p = b.post(
+        "/profile/edit",
+        &[("csrf_token", "nope"), ("display_name", "Mallory")],
+    );
     assert_eq!(p.status, 403);
     assert!(b.get("/profile").body.contains("山田 太郎"));
 }
@@ -92,7 +107,15 @@ fn profile_in_english() {
     b.accept_language = Some("en".into());
     b.login("taro");
     let p = b.get("/profile");
-    for label in ["Name", "Phone", "Mobile", "Organization", "Department", "Previous login", "Edit"] {
+    for label in [
+        "Name",
+        "Phone",
+        "Mobile",
+        "Organization",
+        "Department",
+        "Previous login",
+        "Edit",
+    ] {
         assert!(p.body.contains(label), "missing {label}");
     }
 }

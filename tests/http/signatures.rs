@@ -13,7 +13,9 @@ fn xmlsec1_verifies_both_signatures_and_rejects_tampering() {
     let post = posted(&b.get(&format!("/saml/idp-init?sp={}", enc(&sp.entity_id))));
     let assertion_sig = "//*[local-name()='Assertion']/*[local-name()='Signature']";
     let response_sig = "/*/*[local-name()='Signature']";
-    let Some((ok, out)) = xmlsec_verify(&post.xml, &app.cert_pem, assertion_sig) else { return };
+    let Some((ok, out)) = xmlsec_verify(&post.xml, &app.cert_pem, assertion_sig) else {
+        return;
+    };
     assert!(ok, "assertion signature: {out}");
     let (ok, out) = xmlsec_verify(&post.xml, &app.cert_pem, response_sig).expect("xmlsec1");
     assert!(ok, "response signature: {out}");
@@ -34,7 +36,10 @@ fn metadata_is_served_with_the_signing_certificate() {
     let mut b = app.browser();
     let p = b.get("/saml/metadata");
     assert_eq!(p.status, 200);
-    assert_eq!(p.header("content-type"), Some("application/samlmetadata+xml"));
+    assert_eq!(
+        p.header("content-type"),
+        Some("application/samlmetadata+xml")
+    );
     let root = omakase::saml::xml_read::parse(&p.body).expect("xml");
     assert_eq!(root.attr("entityID"), Some(app.entity_id.as_str()));
     let pem_body: String = app
@@ -43,5 +48,7 @@ fn metadata_is_served_with_the_signing_certificate() {
         .filter(|l| !l.starts_with("-----"))
         .collect();
     assert!(p.body.contains(&pem_body));
-    assert!(p.body.contains(&format!("Location=\"{}/saml/sso\"", app.base)));
+    assert!(p
+        .body
+        .contains(&format!("Location=\"{}/saml/sso\"", app.base)));
 }

@@ -55,7 +55,11 @@ pub fn get_or_insert_key(
 }
 
 /// A named secret, created with `make()` by the first instance that asks.
-pub fn get_or_insert_secret(conn: &mut DbConn, name: &str, make: impl FnOnce() -> String) -> Result<String, DbError> {
+pub fn get_or_insert_secret(
+    conn: &mut DbConn,
+    name: &str,
+    make: impl FnOnce() -> String,
+) -> Result<String, DbError> {
     let find = |conn: &mut DbConn| -> Result<Option<String>, DbError> {
         Ok(instance_secrets::table
             .find(name)
@@ -68,12 +72,17 @@ pub fn get_or_insert_secret(conn: &mut DbConn, name: &str, make: impl FnOnce() -
     }
     let value = make();
     let r = diesel::insert_into(instance_secrets::table)
-        .values((instance_secrets::name.eq(name), instance_secrets::value.eq(&value)))
+        .values((
+            instance_secrets::name.eq(name),
+            instance_secrets::value.eq(&value),
+        ))
         .execute(conn)
         .map_err(DbError::from);
     match r {
         Ok(_) => Ok(value),
-        Err(e) if e.is_unique_violation() => find(conn)?.ok_or(DbError::Query(diesel::result::Error::NotFound)),
+        Err(e) if e.is_unique_violation() => {
+            find(conn)?.ok_or(DbError::Query(diesel::result::Error::NotFound))
+        }
         Err(e) => Err(e),
     }
 }

@@ -16,7 +16,8 @@ pub fn claim_request_id(
     keep_until: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> Result<bool, DbError> {
-    diesel::delete(used_request_ids::table.filter(used_request_ids::expires_at.lt(to_naive(now)))).execute(conn)?;
+    diesel::delete(used_request_ids::table.filter(used_request_ids::expires_at.lt(to_naive(now))))
+        .execute(conn)?;
     let r = diesel::insert_into(used_request_ids::table)
         .values((
             used_request_ids::issuer.eq(issuer),
@@ -48,14 +49,21 @@ pub struct Pending {
 }
 
 pub fn insert_pending(conn: &mut DbConn, p: &Pending, now: DateTime<Utc>) -> Result<(), DbError> {
-    diesel::delete(pending_requests::table.filter(pending_requests::expires_at.lt(to_naive(now)))).execute(conn)?;
-    diesel::insert_into(pending_requests::table).values(p).execute(conn)?;
+    diesel::delete(pending_requests::table.filter(pending_requests::expires_at.lt(to_naive(now))))
+        .execute(conn)?;
+    diesel::insert_into(pending_requests::table)
+        .values(p)
+        .execute(conn)?;
     Ok(())
 }
 
 /// Takes a pending request out (single use): only the caller whose delete
 /// removed the row gets it.
-pub fn take_pending(conn: &mut DbConn, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Pending>, DbError> {
+pub fn take_pending(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Pending>, DbError> {
     let found: Option<Pending> = pending_requests::table
         .filter(pending_requests::token_hash.eq(token_hash))
         .filter(pending_requests::expires_at.gt(to_naive(now)))
@@ -63,13 +71,18 @@ pub fn take_pending(conn: &mut DbConn, token_hash: &str, now: DateTime<Utc>) -> 
         .first(conn)
         .optional()?;
     let Some(p) = found else { return Ok(None) };
-    let removed = diesel::delete(pending_requests::table.filter(pending_requests::token_hash.eq(token_hash)))
-        .execute(conn)?;
+    let removed =
+        diesel::delete(pending_requests::table.filter(pending_requests::token_hash.eq(token_hash)))
+            .execute(conn)?;
     Ok(if removed == 1 { Some(p) } else { None })
 }
 
 /// Peeks at a pending request without taking it.
-pub fn find_pending(conn: &mut DbConn, token_hash: &str, now: DateTime<Utc>) -> Result<Option<Pending>, DbError> {
+pub fn find_pending(
+    conn: &mut DbConn,
+    token_hash: &str,
+    now: DateTime<Utc>,
+) -> Result<Option<Pending>, DbError> {
     Ok(pending_requests::table
         .filter(pending_requests::token_hash.eq(token_hash))
         .filter(pending_requests::expires_at.gt(to_naive(now)))

@@ -135,7 +135,9 @@ pub fn upsert_from_metadata(
         let created = existing.is_none();
         let id = match existing {
             Some(s) => {
-                diesel::update(services::table.find(s.id)).set(fields).execute(conn)?;
+                diesel::update(services::table.find(s.id))
+                    .set(fields)
+                    .execute(conn)?;
                 s.id
             }
             None => {
@@ -147,7 +149,8 @@ pub fn upsert_from_metadata(
                     .id
             }
         };
-        diesel::delete(service_endpoints::table.filter(service_endpoints::service_id.eq(id))).execute(conn)?;
+        diesel::delete(service_endpoints::table.filter(service_endpoints::service_id.eq(id)))
+            .execute(conn)?;
         for e in acs {
             diesel::insert_into(service_endpoints::table)
                 .values(&NewEndpoint {
@@ -164,7 +167,12 @@ pub fn upsert_from_metadata(
 }
 
 /// Assigns the service to a user; assigning twice is not an error.
-pub fn assign(conn: &mut DbConn, service_id: i32, user_id: i32, now: chrono::NaiveDateTime) -> Result<bool, DbError> {
+pub fn assign(
+    conn: &mut DbConn,
+    service_id: i32,
+    user_id: i32,
+    now: chrono::NaiveDateTime,
+) -> Result<bool, DbError> {
     let exists = service_users::table
         .find((service_id, user_id))
         .count()

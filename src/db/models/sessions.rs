@@ -32,7 +32,9 @@ pub struct NewSession<'a> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> Result<(), DbError> {
-    diesel::insert_into(sessions::table).values(new).execute(conn)?;
+    diesel::insert_into(sessions::table)
+        .values(new)
+        .execute(conn)?;
     Ok(())
 }
 
@@ -65,11 +67,18 @@ pub fn find_live(
 }
 
 pub fn delete_by_token(conn: &mut DbConn, token_hash: &str) -> Result<usize, DbError> {
-    Ok(diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash))).execute(conn)?)
+    Ok(
+        diesel::delete(sessions::table.filter(sessions::token_hash.eq(token_hash)))
+            .execute(conn)?,
+    )
 }
 
 /// Ends every session of a user except the one with `keep` (if any).
-pub fn delete_for_user(conn: &mut DbConn, user_id: i32, keep: Option<i32>) -> Result<usize, DbError> {
+pub fn delete_for_user(
+    conn: &mut DbConn,
+    user_id: i32,
+    keep: Option<i32>,
+) -> Result<usize, DbError> {
     let q = sessions::table.filter(sessions::user_id.eq(user_id));
     Ok(match keep {
         Some(k) => diesel::delete(q.filter(sessions::id.ne(k))).execute(conn)?,
@@ -77,10 +86,18 @@ pub fn delete_for_user(conn: &mut DbConn, user_id: i32, keep: Option<i32>) -> Re
     })
 }
 
-pub fn purge_expired(conn: &mut DbConn, now: DateTime<Utc>, idle: Duration) -> Result<usize, DbError> {
+pub fn purge_expired(
+    conn: &mut DbConn,
+    now: DateTime<Utc>,
+    idle: Duration,
+) -> Result<usize, DbError> {
     let n = to_naive(now);
     Ok(diesel::delete(
-        sessions::table.filter(sessions::expires_at.le(n).or(sessions::last_seen_at.le(n - idle))),
+        sessions::table.filter(
+            sessions::expires_at
+                .le(n)
+                .or(sessions::last_seen_at.le(n - idle)),
+        ),
     )
     .execute(conn)?)
 }

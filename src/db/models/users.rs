@@ -110,7 +110,9 @@ pub fn list_ids(conn: &mut DbConn) -> Result<Vec<i32>, DbError> {
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewUser) -> Result<User, DbError> {
-    diesel::insert_into(users::table).values(new).execute(conn)?;
+    diesel::insert_into(users::table)
+        .values(new)
+        .execute(conn)?;
     find_by_username(conn, &new.username)?.ok_or(DbError::Query(diesel::result::Error::NotFound))
 }
 
@@ -126,7 +128,9 @@ pub fn record_login(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> Result<()
 }
 
 pub fn update_profile(conn: &mut DbConn, id: i32, change: &ProfileChange) -> Result<(), DbError> {
-    diesel::update(users::table.find(id)).set(change).execute(conn)?;
+    diesel::update(users::table.find(id))
+        .set(change)
+        .execute(conn)?;
     Ok(())
 }
 

@@ -10,3 +10,4 @@ mod login;
 mod profile;
 mod signatures;
 mod sso;
+mod vectors;

@@ -18,7 +18,10 @@ fn fixed_response() -> String {
         &std::fs::read(format!("{DIR}/idp-cert.pem")).expect("cert"),
     )
     .expect("signing key");
-    let now = Utc.with_ymd_and_hms(2024, 2, 22, 5, 31, 45).single().expect("time");
+    let now = Utc
+        .with_ymd_and_hms(2024, 2, 22, 5, 31, 45)
+        .single()
+        .expect("time");
     let attrs = vec![
         Attribute {
             name: "urn:oid:0.9.2342.19200300.100.1.3".into(),
@@ -65,9 +68,15 @@ fn signed_response_matches_the_golden_file() {
         std::fs::write(&golden, &xml).expect("write golden");
     }
     let expected = std::fs::read_to_string(&golden).expect("golden file");
-    assert_eq!(xml, expected, "the signed response changed; if intended, regenerate with OMAKASE_UPDATE_GOLDEN=1");
+    assert_eq!(
+        xml, expected,
+        "the signed response changed; if intended, regenerate with OMAKASE_UPDATE_GOLDEN=1"
+    );
     let cert = std::fs::read_to_string(format!("{DIR}/idp-cert.pem")).expect("cert");
-    for node in ["//*[local-name()='Assertion']/*[local-name()='Signature']", "/*/*[local-name()='Signature']"] {
+    for node in [
+        "//*[local-name()='Assertion']/*[local-name()='Signature']",
+        "/*/*[local-name()='Signature']",
+    ] {
         if let Some((ok, out)) = xmlsec_verify(&expected, &cert, node) {
             assert!(ok, "{node}: {out}");
         }
@@ -88,9 +97,17 @@ fn shibboleth_sp3_metadata() {
     assert_eq!(m.encryption_certs.len(), 1);
     let acs = select_acs(&m.acs, None, None).expect("default ACS");
     assert_eq!(acs.binding, BINDING_POST);
-    assert_eq!(acs.location, "https://sp.example.org/Shibboleth.sso/SAML2/POST");
+    assert_eq!(
+        acs.location,
+        "https://sp.example.org/Shibboleth.sso/SAML2/POST"
+    );
     // Only the HTTP-POST endpoint is usable, by URL or by index.
-    assert!(select_acs(&m.acs, Some("https://sp.example.org/Shibboleth.sso/SAML2/Artifact"), None).is_none());
+    assert!(select_acs(
+        &m.acs,
+        Some("https://sp.example.org/Shibboleth.sso/SAML2/Artifact"),
+        None
+    )
+    .is_none());
     assert!(select_acs(&m.acs, None, Some(1)).is_some());
     assert!(select_acs(&m.acs, None, Some(4)).is_none());
 }
@@ -102,5 +119,8 @@ fn pysaml2_metadata() {
     assert_eq!(m.acs.len(), 1);
     assert_eq!(m.acs[0].location, "https://app.example.org/saml2/acs/");
     assert_eq!(m.signing_certs.len(), 1);
-    assert!(m.name_id_formats.iter().any(|f| f.ends_with(":emailAddress")));
+    assert!(m
+        .name_id_formats
+        .iter()
+        .any(|f| f.ends_with(":emailAddress")));
 }

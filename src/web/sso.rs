@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use crate::auth::extract::{CurrentUser, MaybeSession};
 use crate::auth::token;
+use crate::db::models::services::Service;
 use crate::db::models::{saml_state, services};
 use crate::db::{self, to_naive};
 use crate::domain::sso::{self as issue, load_service, password_satisfies, resolve_format, Target};
@@ -15,7 +16,7 @@ use crate::saml::authn_request::AuthnRequest;
 use crate::saml::binding;
 use crate::saml::nameid::NameIdFormat;
 use crate::saml::redirect_sig::SignedQuery;
-use crate::saml::sp_metadata::select_acs;
+use crate::saml::sp_metadata::{select_acs, AcsEndpoint};
 use crate::saml::{status, BINDING_POST};
 use crate::state::AppState;
 use crate::web::page::{see_other, url_encode};
@@ -82,6 +83,51 @@ pub async fn post_sso(
     .await
 }
 
+/// Refuses a RelayState longer than we are willing to echo.
+fn check_relay_state(relay_state: Option<&str>) -> Result<(), AppError> {
+    match relay_state {
+        Some(r) if r.len() > MAX_RELAY_STATE => Err(AppError::saml(
+            "SAML-014",
+            "error.saml_relay_state",
+            400,
+            "RelayState too long",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Refuses a service that is switched off.
+fn check_enabled(service: &Service) -> Result<(), AppError> {
+    if service.enabled {
+        return Ok(());
+    }
+    Err(AppError::saml(
+        "SAML-011",
+        "error.saml_disabled",
+        403,
+        format!("service {} is disabled", service.entity_id),
+    ))
+}
+
+/// A registered, enabled service and its endpoints; `unknown_status` is
+/// the HTTP status of the page when the entity ID is not registered.
+async fn enabled_service(
+    state: &AppState,
+    entity_id: &str,
+    unknown_status: u16,
+) -> Result<(Service, Vec<AcsEndpoint>), AppError> {
+    let Some((service, endpoints)) = load_service(state, entity_id.to_string()).await? else {
+        return Err(AppError::saml(
+            "SAML-005",
+            "error.saml_unknown_sp",
+            unknown_status,
+            format!("unregistered service {entity_id}"),
+        ));
+    };
+    check_enabled(&service)?;
+    Ok((service, endpoints))
+}
+
 fn missing_request() -> AppError {
     AppError::saml(
         "SAML-013",
@@ -100,34 +146,8 @@ async fn handle(
     received: Received<'_>,
 ) -> Result<HttpResponse, AppError> {
     let request = AuthnRequest::parse(xml).map_err(AppError::from_saml)?;
-    if relay_state
-        .as_ref()
-        .map(|r| r.len() > MAX_RELAY_STATE)
-        .unwrap_or(false)
-    {
-        return Err(AppError::saml(
-            "SAML-014",
-            "error.saml_relay_state",
-            400,
-            "RelayState too long",
-        ));
-    }
-    let Some((service, endpoints)) = load_service(state, request.issuer.clone()).await? else {
-        return Err(AppError::saml(
-            "SAML-005",
-            "error.saml_unknown_sp",
-            400,
-            format!("AuthnRequest from unregistered issuer {}", request.issuer),
-        ));
-    };
-    if !service.enabled {
-        return Err(AppError::saml(
-            "SAML-011",
-            "error.saml_disabled",
-            403,
-            format!("service {} is disabled", service.entity_id),
-        ));
-    }
+    check_relay_state(relay_state.as_deref())?;
+    let (service, endpoints) = enabled_service(state, &request.issuer, 400).await?;
     if let Some(b) = request
         .protocol_binding
         .as_deref()
@@ -347,14 +367,7 @@ pub async fn get_resume(
     })
     .await?
     .ok_or_else(expired)?;
-    if !service.enabled {
-        return Err(AppError::saml(
-            "SAML-011",
-            "error.saml_disabled",
-            403,
-            format!("service {} is disabled", service.entity_id),
-        ));
-    }
+    check_enabled(&service)?;
     let target = Target {
         format: NameIdFormat::parse(&pending.name_id_format).unwrap_or(NameIdFormat::Email),
         service,
@@ -397,34 +410,8 @@ pub async fn get_idp_init(
             "idp-init without sp",
         )
     })?;
-    if q.relay_state
-        .as_ref()
-        .map(|r| r.len() > MAX_RELAY_STATE)
-        .unwrap_or(false)
-    {
-        return Err(AppError::saml(
-            "SAML-014",
-            "error.saml_relay_state",
-            400,
-            "RelayState too long",
-        ));
-    }
-    let Some((service, endpoints)) = load_service(&state, entity_id.clone()).await? else {
-        return Err(AppError::saml(
-            "SAML-005",
-            "error.saml_unknown_sp",
-            404,
-            format!("idp-init to unknown {entity_id}"),
-        ));
-    };
-    if !service.enabled {
-        return Err(AppError::saml(
-            "SAML-011",
-            "error.saml_disabled",
-            403,
-            format!("service {entity_id} is disabled"),
-        ));
-    }
+    check_relay_state(q.relay_state.as_deref())?;
+    let (service, endpoints) = enabled_service(&state, &entity_id, 404).await?;
     let (sid, uid) = (service.id, user.0.user.id);
     if !db::run(&state.pool, move |c| services::is_assigned(c, sid, uid)).await? {
         return Err(AppError::saml(

@@ -35,5 +35,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/healthz", web::get().to(site::get_healthz))
         .route("/lang/{code}", web::get().to(site::get_lang))
         .route("/static/{path:.*}", web::get().to(site::get_static))
+        .route("/favicon.ico", web::get().to(site::get_favicon))
         .default_service(web::to(site::not_found));
 }

@@ -67,3 +67,8 @@ pub async fn get_static(path: web::Path<String>) -> Result<HttpResponse, AppErro
 pub async fn not_found(_req: HttpRequest) -> Result<HttpResponse, AppError> {
     Err(AppError::NotFound)
 }
+
+/// Browsers ask for /favicon.ico whatever the page says.
+pub async fn get_favicon() -> HttpResponse {
+    see_other("/static/favicon.svg")
+}

@@ -151,3 +151,54 @@ fn cli_registers_users_and_services_that_the_running_server_sees() {
     let (ok, _, err) = omakase(&dir, "not a url", &["sp", "list"], None);
     assert!(!ok && err.contains("base_url"), "{err}");
 }
+
+/// Serves `body` once over HTTP on a free loopback port; returns the URL.
+fn serve_once(body: String) -> String {
+    use std::io::{BufRead, BufReader};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) && line != "\r\n" {
+                line.clear();
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/samlmetadata+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    format!("http://127.0.0.1:{port}/Shibboleth.sso/Metadata")
+}
+
+#[test]
+fn cli_imports_metadata_from_a_url_and_migrate_is_idempotent() {
+    if std::env::var("TEST_DATABASE_URL").is_ok() {
+        return;
+    }
+    let app = TestApp::spawn();
+    let dir = app._dir.path().to_path_buf();
+    let sp = SpFixture::new("remote");
+    let url = serve_once(sp.metadata(false));
+    let (ok, out, err) = omakase(&dir, &app.base, &["sp", "import", &url], None);
+    assert!(ok, "{err}");
+    assert_eq!(out.trim(), sp.entity_id);
+    let (ok, out, _) = omakase(&dir, &app.base, &["sp", "list"], None);
+    assert!(ok);
+    // Without --name the host of the entity ID is the display name.
+    assert!(out.contains("\tremote.example\t"), "{out}");
+    let (ok, _, err) = omakase(
+        &dir,
+        &app.base,
+        &["sp", "import", "http://127.0.0.1:9/none"],
+        None,
+    );
+    assert!(!ok && err.contains("cannot read"), "{err}");
+    let (ok, out, err) = omakase(&dir, &app.base, &["migrate"], None);
+    assert!(ok, "{err}");
+    assert!(out.contains("applied 0 migration(s)"), "{out}");
+}

@@ -243,3 +243,25 @@ fn security_headers_on_pages_and_errors() {
         .join("\n");
     assert!(cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax"));
 }
+
+#[test]
+fn static_assets_are_served_with_their_types() {
+    let app = TestApp::spawn();
+    let mut b = app.browser();
+    let css = b.get("/static/app.css");
+    assert_eq!(css.status, 200);
+    assert_eq!(css.header("content-type"), Some("text/css; charset=utf-8"));
+    let js = b.get("/static/post.js");
+    assert_eq!(
+        js.header("content-type"),
+        Some("text/javascript; charset=utf-8")
+    );
+    assert!(js.body.contains("saml-post"));
+    assert_eq!(b.get("/favicon.ico").location(), "/static/favicon.svg");
+    assert_eq!(
+        b.get("/static/favicon.svg").header("content-type"),
+        Some("image/svg+xml")
+    );
+    assert_eq!(b.get("/static/../Cargo.toml").status, 404);
+    assert_eq!(b.get("/static/nothing.css").status, 404);
+}

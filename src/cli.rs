@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 
 use crate::clock::{Clock, SystemClock};
 use crate::config::Settings;
+use crate::db::models::audit::{self, Event};
 use crate::db::models::{services, users::Role};
 use crate::db::{self};
 use crate::domain::{services as svc, users};
@@ -96,6 +97,14 @@ pub enum SpCmd {
     },
 }
 
+/// An audit event of a command-line action, with the operating-system user.
+fn cli_event(kind: &'static str) -> Event {
+    let os_user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_default();
+    Event::new(kind, &format!("cli:{os_user}"))
+}
+
 fn read_password_stdin() -> anyhow::Result<String> {
     let mut s = String::new();
     std::io::stdin()
@@ -178,6 +187,10 @@ fn user(cmd: UserCmd, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<
             let now = clock.now();
             let mut conn = pool.get()?;
             users::create(&mut conn, &input, now)?;
+            let e = cli_event("cli.user.add")
+                .subject(&username)
+                .detail(serde_json::json!({ "role": role.as_str(), "email": input.email, "name": input.display_name }));
+            audit::insert(&mut conn, &e, now)?;
             println!("created user {username} ({})", role.as_str());
             if one_time {
                 println!("one-time password: {password} (must be changed at first login)");
@@ -194,6 +207,11 @@ fn user(cmd: UserCmd, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<
             let password = read_password_stdin()?;
             let mut conn = pool.get()?;
             users::set_password(&mut conn, &username, &password, false, clock.now())?;
+            audit::insert(
+                &mut conn,
+                &cli_event("cli.user.set_password").subject(&username),
+                clock.now(),
+            )?;
             println!("password of {username} set");
             Ok(())
         }
@@ -220,6 +238,14 @@ fn sp(cmd: SpCmd, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<()> 
                 minutes,
                 clock.now(),
             )?;
+            let e = cli_event(if r.created {
+                "cli.service.create"
+            } else {
+                "cli.service.update"
+            })
+            .service(&r.entity_id)
+            .detail(serde_json::json!({ "source": source, "acs": r.metadata.acs.len() }));
+            audit::insert(&mut conn, &e, clock.now())?;
             eprintln!(
                 "{} service with {} ACS endpoint(s), {} signing certificate(s)",
                 if r.created { "registered" } else { "updated" },
@@ -254,6 +280,11 @@ fn sp(cmd: SpCmd, settings: &Settings, clock: &dyn Clock) -> anyhow::Result<()> 
                 (u, _) => u,
             };
             let n = svc::assign(&mut conn, &entity_id, who, clock.now())?;
+            let e = cli_event("cli.service.assign")
+                .service(&entity_id)
+                .subject(who.unwrap_or("*"))
+                .detail(serde_json::json!({ "new_assignments": n }));
+            audit::insert(&mut conn, &e, clock.now())?;
             println!("{n} new assignment(s) to {entity_id}");
             Ok(())
         }

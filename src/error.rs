@@ -24,6 +24,8 @@ pub enum AppError {
     PasswordChangeRequired(String),
     #[error("not found")]
     NotFound,
+    #[error("forbidden: {0}")]
+    Forbidden(String),
     #[error("the form has expired (CSRF token mismatch)")]
     Csrf,
     #[error("bad request: {0}")]
@@ -72,6 +74,7 @@ impl AppError {
                 ("AUTH-001", "error.login_required")
             }
             AppError::NotFound => ("HTTP-404", "error.not_found"),
+            AppError::Forbidden(_) => ("HTTP-403", "error.forbidden"),
             AppError::Csrf => ("HTTP-403", "error.csrf"),
             AppError::BadRequest(_) => ("HTTP-400", "error.bad_request"),
             AppError::Db(_) | AppError::Internal(_) => ("HTTP-500", "error.internal"),
@@ -101,6 +104,7 @@ impl ResponseError for AppError {
                 StatusCode::SEE_OTHER
             }
             AppError::NotFound => StatusCode::NOT_FOUND,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Csrf => StatusCode::FORBIDDEN,
             AppError::BadRequest(_) => StatusCode::BAD_REQUEST,
             AppError::Db(_) | AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,

@@ -6,7 +6,7 @@ use futures_util::future::LocalBoxFuture;
 
 use super::token;
 use crate::db::models::sessions::{self, Session};
-use crate::db::models::users::User;
+use crate::db::models::users::{Role, User};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::cookies::SESSION_COOKIE;
@@ -102,5 +102,28 @@ impl FromRequest for MaybeSession {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move { Ok(MaybeSession(load(&req).await?)) })
+    }
+}
+
+/// A signed-in admin or contractor; anyone else gets 403.
+pub struct AdminUser(pub SignedIn);
+
+impl FromRequest for AdminUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload);
+        let path = req.path().to_string();
+        Box::pin(async move {
+            let CurrentUser(s) = user.await?;
+            match s.user.role() {
+                Role::Admin | Role::Contractor => Ok(AdminUser(s)),
+                Role::User => Err(AppError::Forbidden(format!(
+                    "{} is not an admin ({path})",
+                    s.user.username
+                ))),
+            }
+        })
     }
 }

@@ -146,4 +146,18 @@ diesel::allow_tables_to_appear_in_same_query!(
     used_request_ids,
     signing_keys,
     instance_secrets,
+    audit_events,
 );
+
+diesel::table! {
+    audit_events (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        kind -> Text,
+        actor -> Text,
+        subject -> Text,
+        service -> Text,
+        ip -> Text,
+        detail -> Text,
+    }
+}

@@ -7,6 +7,7 @@ use serde::Serialize;
 
 use crate::auth::extract::SignedIn;
 use crate::db;
+use crate::db::models::audit::{self, Event};
 use crate::db::models::services::{self, Service};
 use crate::db::models::{saml_state, users::User};
 use crate::error::AppError;
@@ -16,6 +17,7 @@ use crate::saml::response::{self, new_id, Attribute, ATTRNAME_FORMAT_URI};
 use crate::saml::sp_metadata::AcsEndpoint;
 use crate::saml::{status, AC_PASSWORD_PROTECTED};
 use crate::state::AppState;
+use crate::web::login::client_ip;
 use crate::web::page::render;
 
 /// Where and how to answer: every field comes from registered metadata or
@@ -168,14 +170,13 @@ pub async fn answer(
     let assigned = db::run(&state.pool, move |c| services::is_assigned(c, sid, uid)).await?;
     if !assigned {
         tracing::warn!(username = %who.user.username, sp = %target.service.entity_id, "SSO denied: not assigned");
-        return failure(
-            state,
-            req,
-            &target,
-            status::RESPONDER,
-            Some(status::REQUEST_DENIED),
-            "not assigned to this service",
-        );
+        let f = Failure {
+            top: status::RESPONDER,
+            second: Some(status::REQUEST_DENIED),
+            message: "not assigned to this service",
+            subject: &who.user.username,
+        };
+        return failure(state, req, &target, f).await;
     }
     issue(state, req, who, target).await
 }
@@ -221,7 +222,17 @@ pub async fn issue(
         session_index.clone(),
         name_id.clone(),
     );
+    let e = Event::new("sso", &u.username)
+        .subject(&u.username)
+        .service(&svc.entity_id)
+        .ip(&client_ip(req))
+        .detail(serde_json::json!({
+            "acs": target.acs_url,
+            "in_response_to": target.in_response_to,
+            "name_id_format": target.format.key(),
+        }));
     db::run(&state.pool, move |c| {
+        audit::insert(c, &e, now)?;
         saml_state::record_sign_in(c, sess, service_id, &idx, &nid, now)
     })
     .await?;
@@ -241,29 +252,48 @@ pub async fn issue(
     )
 }
 
-/// Posts a signed error Response (no assertion) to a registered ACS URL.
-pub fn failure(
+/// The status of an error Response and whom it concerns (if known).
+pub struct Failure<'a> {
+    pub top: &'a str,
+    pub second: Option<&'a str>,
+    pub message: &'a str,
+    pub subject: &'a str,
+}
+
+/// Posts a signed error Response (no assertion) to a registered ACS URL,
+/// and records it in the audit log.
+pub async fn failure(
     state: &AppState,
     req: &HttpRequest,
     target: &Target,
-    top: &str,
-    second: Option<&str>,
-    message: &str,
+    f: Failure<'_>,
 ) -> Result<HttpResponse, AppError> {
+    let now = state.now();
     let xml = response::failure(
         &response::Failure {
             idp_entity_id: &state.entity_id,
             acs_url: &target.acs_url,
             in_response_to: target.in_response_to.as_deref(),
-            now: state.now(),
-            top,
-            second,
-            message: Some(message),
+            now,
+            top: f.top,
+            second: f.second,
+            message: Some(f.message),
         },
         &state.key,
     )
     .map_err(|e| AppError::Internal(e.to_string()))?;
-    tracing::warn!(sp = %target.service.entity_id, status = second.unwrap_or(top), message, "SSO error response");
+    let code = f.second.unwrap_or(f.top);
+    tracing::warn!(sp = %target.service.entity_id, status = code, message = f.message, "SSO error response");
+    let e = Event::new("sso.failure", f.subject)
+        .subject(f.subject)
+        .service(&target.service.entity_id)
+        .ip(&client_ip(req))
+        .detail(serde_json::json!({
+            "status": code.rsplit(':').next().unwrap_or(code),
+            "message": f.message,
+            "in_response_to": target.in_response_to,
+        }));
+    db::run(&state.pool, move |c| audit::insert(c, &e, now)).await?;
     post_page(
         state,
         req,

@@ -32,6 +32,15 @@ pub struct SpMetadata {
     pub display_name: Option<String>,
     pub valid_until: Option<String>,
     pub cache_duration: Option<String>,
+    pub requested_attributes: Vec<RequestedAttribute>,
+}
+
+/// An attribute the SP asks for in its AttributeConsumingService.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestedAttribute {
+    pub name: String,
+    pub friendly_name: Option<String>,
+    pub required: bool,
 }
 
 fn flag(v: Option<&str>) -> bool {
@@ -176,7 +185,20 @@ impl SpMetadata {
                     .map(|n| n.trimmed_text().to_string())
             })
             .filter(|s| !s.is_empty());
+        let mut requested = Vec::new();
+        sp.descendants(MD.uri, "RequestedAttribute", &mut requested);
+        let requested_attributes = requested
+            .iter()
+            .filter_map(|r| {
+                Some(RequestedAttribute {
+                    name: r.attr("Name")?.to_string(),
+                    friendly_name: r.attr("FriendlyName").map(str::to_string),
+                    required: flag(r.attr("isRequired")),
+                })
+            })
+            .collect();
         Ok(SpMetadata {
+            requested_attributes,
             entity_id,
             acs,
             signing_certs,

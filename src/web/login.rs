@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::csrf;
 use crate::auth::extract::{AnySession, MaybeSession};
 use crate::auth::{password, token};
+use crate::db::models::audit::{self, Event};
 use crate::db::models::{sessions, users};
 use crate::db::{self, to_naive};
 use crate::error::AppError;
@@ -107,6 +108,11 @@ pub async fn post_login(
         Checked::Ok(u) => *u,
         Checked::Failed => {
             tracing::warn!(username = %username, ip = %client_ip(&req), "login failed");
+            let e = Event::new("login.failure", "")
+                .subject(&username)
+                .ip(&client_ip(&req));
+            let now = state.now();
+            db::run(&state.pool, move |c| audit::insert(c, &e, now)).await?;
             return login_failed(&state, &req, username, next);
         }
     };
@@ -127,7 +133,11 @@ pub async fn post_login(
         .take(256)
         .collect();
     let uid = user.id;
+    let e = Event::new("login.success", &user.username)
+        .subject(&user.username)
+        .ip(&ip);
     db::run(&state.pool, move |c| {
+        audit::insert(c, &e, now)?;
         if let Some(old) = old {
             sessions::delete_by_token(c, &old)?;
         }
@@ -202,9 +212,16 @@ pub async fn post_logout(
     if !csrf::verify(&req, &form.csrf_token) {
         return Err(AppError::Csrf);
     }
-    if let Some(c) = req.cookie(cookies::SESSION_COOKIE) {
-        let h = token::hash(c.value());
-        db::run(&state.pool, move |conn| sessions::delete_by_token(conn, &h)).await?;
+    if let Some(s) = crate::auth::extract::load(&req).await? {
+        let e = Event::new("logout", &s.user.username)
+            .subject(&s.user.username)
+            .ip(&client_ip(&req));
+        let (h, now) = (s.token_hash, state.now());
+        db::run(&state.pool, move |conn| {
+            audit::insert(conn, &e, now)?;
+            sessions::delete_by_token(conn, &h)
+        })
+        .await?;
     }
     let mut resp = see_other("/login");
     resp.add_cookie(&cookies::clear_session(state.settings.secure_cookies()))
@@ -303,11 +320,20 @@ pub async fn post_password(
     .map_err(AppError::Internal)?;
     let Some(hash) = hashed else {
         tracing::warn!(username = %user.username, "password change: wrong current password");
+        let e = Event::new("password.change_failed", &user.username)
+            .subject(&user.username)
+            .ip(&client_ip(&req));
+        let now = state.now();
+        db::run(&state.pool, move |c| audit::insert(c, &e, now)).await?;
         return fail("password.wrong_current");
     };
     let now = state.now();
     let (uid, sid) = (user.id, s.0.session.id);
+    let e = Event::new("password.change", &user.username)
+        .subject(&user.username)
+        .ip(&client_ip(&req));
     db::run(&state.pool, move |c| {
+        audit::insert(c, &e, now)?;
         users::set_password(c, uid, &hash, false, now)?;
         sessions::delete_for_user(c, uid, Some(sid))
     })

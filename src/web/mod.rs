@@ -1,5 +1,6 @@
 //! HTTP: routes of every feature, middleware, pages.
 
+pub mod admin;
 pub mod cookies;
 pub mod errors;
 pub mod login;
@@ -32,6 +33,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/saml/sso", web::post().to(sso::post_sso))
         .route("/saml/resume", web::get().to(sso::get_resume))
         .route("/saml/idp-init", web::get().to(sso::get_idp_init))
+        .configure(admin::configure)
         .route("/healthz", web::get().to(site::get_healthz))
         .route("/lang/{code}", web::get().to(site::get_lang))
         .route("/static/{path:.*}", web::get().to(site::get_static))

@@ -21,6 +21,7 @@ pub struct Nav {
     pub display_name: String,
     pub username: String,
     pub section: &'static str,
+    pub is_admin: bool,
 }
 
 impl Nav {
@@ -33,6 +34,10 @@ impl Nav {
             },
             username: user.username.clone(),
             section,
+            is_admin: matches!(
+                user.role(),
+                crate::db::models::users::Role::Admin | crate::db::models::users::Role::Contractor
+            ),
         }
     }
 }

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::auth::csrf;
 use crate::auth::extract::CurrentUser;
+use crate::db::models::audit::{self, Event};
 use crate::db::models::users::{self, ProfileChange, User};
 use crate::db::{self, to_naive};
 use crate::error::AppError;
@@ -51,6 +52,10 @@ struct ProfilePage {
     saved: bool,
     errors: FieldErrors,
     has_errors: bool,
+}
+
+fn profile_json(f: &Fields) -> serde_json::Value {
+    serde_json::to_value(f).unwrap_or_default()
 }
 
 fn fields_of(u: &User) -> Fields {
@@ -231,7 +236,25 @@ pub async fn post_edit(
         updated_at: to_naive(state.now()),
     };
     let uid = u.id;
-    db::run(&state.pool, move |c| users::update_profile(c, uid, &change)).await?;
+    let e = Event::new("profile.update", &u.username)
+        .subject(&u.username)
+        .ip(&crate::web::login::client_ip(&req))
+        .detail(serde_json::json!({
+            "before": profile_json(&fields_of(&u)),
+            "after": profile_json(&Fields {
+                display_name: change.display_name.clone(),
+                phone: change.phone.clone(),
+                mobile: change.mobile.clone(),
+                organization: change.organization.clone(),
+                department: change.department.clone(),
+            }),
+        }));
+    let now = state.now();
+    db::run(&state.pool, move |c| {
+        audit::insert(c, &e, now)?;
+        users::update_profile(c, uid, &change)
+    })
+    .await?;
     tracing::info!(username = %u.username, "profile updated");
     Ok(see_other("/profile?saved=1"))
 }

@@ -10,7 +10,9 @@ use crate::auth::token;
 use crate::db::models::services::Service;
 use crate::db::models::{saml_state, services};
 use crate::db::{self, to_naive};
-use crate::domain::sso::{self as issue, load_service, password_satisfies, resolve_format, Target};
+use crate::domain::sso::{
+    self as issue, load_service, password_satisfies, resolve_format, Failure, Target,
+};
 use crate::error::AppError;
 use crate::saml::authn_request::AuthnRequest;
 use crate::saml::binding;
@@ -246,10 +248,14 @@ async fn handle(
             state,
             req,
             &target,
-            status::REQUESTER,
-            Some(status::INVALID_NAMEID_POLICY),
-            msg,
-        );
+            Failure {
+                top: status::REQUESTER,
+                second: Some(status::INVALID_NAMEID_POLICY),
+                message: msg,
+                subject: "",
+            },
+        )
+        .await;
     }
     if let Some(rac) = &request.requested_authn_context {
         if !password_satisfies(rac) {
@@ -258,10 +264,14 @@ async fn handle(
                 state,
                 req,
                 &target,
-                status::RESPONDER,
-                Some(status::NO_AUTHN_CONTEXT),
-                msg,
-            );
+                Failure {
+                    top: status::RESPONDER,
+                    second: Some(status::NO_AUTHN_CONTEXT),
+                    message: msg,
+                    subject: "",
+                },
+            )
+            .await;
         }
     }
     match session.0 {
@@ -273,20 +283,28 @@ async fn handle(
                 state,
                 req,
                 &target,
-                status::RESPONDER,
-                Some(status::NO_PASSIVE),
-                "no session",
-            );
+                Failure {
+                    top: status::RESPONDER,
+                    second: Some(status::NO_PASSIVE),
+                    message: "no session",
+                    subject: "",
+                },
+            )
+            .await;
         }
         Some(_) if request.is_passive => {
             return issue::failure(
                 state,
                 req,
                 &target,
-                status::RESPONDER,
-                Some(status::NO_PASSIVE),
-                "login needed",
-            );
+                Failure {
+                    top: status::RESPONDER,
+                    second: Some(status::NO_PASSIVE),
+                    message: "login needed",
+                    subject: "",
+                },
+            )
+            .await;
         }
         _ => {}
     }
@@ -377,14 +395,20 @@ pub async fn get_resume(
     };
     match who {
         Some(who) => issue::answer(&state, &req, &who, target).await,
-        None => issue::failure(
-            &state,
-            &req,
-            &target,
-            status::RESPONDER,
-            Some(status::NO_PASSIVE),
-            "login needed",
-        ),
+        None => {
+            issue::failure(
+                &state,
+                &req,
+                &target,
+                Failure {
+                    top: status::RESPONDER,
+                    second: Some(status::NO_PASSIVE),
+                    message: "login needed",
+                    subject: "",
+                },
+            )
+            .await
+        }
     }
 }
 

@@ -152,29 +152,6 @@ fn cli_registers_users_and_services_that_the_running_server_sees() {
     assert!(!ok && err.contains("base_url"), "{err}");
 }
 
-/// Serves `body` once over HTTP on a free loopback port; returns the URL.
-fn serve_once(body: String) -> String {
-    use std::io::{BufRead, BufReader};
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-    let port = listener.local_addr().expect("addr").port();
-    std::thread::spawn(move || {
-        if let Ok((mut stream, _)) = listener.accept() {
-            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
-            let mut line = String::new();
-            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) && line != "\r\n" {
-                line.clear();
-            }
-            let head = format!(
-                "HTTP/1.1 200 OK\r\nContent-Type: application/samlmetadata+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body.as_bytes());
-        }
-    });
-    format!("http://127.0.0.1:{port}/Shibboleth.sso/Metadata")
-}
-
 #[test]
 fn cli_imports_metadata_from_a_url_and_migrate_is_idempotent() {
     if std::env::var("TEST_DATABASE_URL").is_ok() {

@@ -109,6 +109,10 @@ impl TestApp {
     }
 
     pub fn add_user(&self, username: &str, email: &str, name: &str) {
+        self.add_user_as(username, email, name, Role::User);
+    }
+
+    pub fn add_user_as(&self, username: &str, email: &str, name: &str, role: Role) {
         let mut c = self.pool.get().expect("conn");
         users::create(
             &mut c,
@@ -116,7 +120,7 @@ impl TestApp {
                 username,
                 email,
                 display_name: name,
-                role: Role::User,
+                role,
                 password: PASSWORD,
                 must_change_password: false,
             },
@@ -303,6 +307,46 @@ impl Browser {
             .post(&self.url(path))
             .set("Cookie", &self.cookie_header())
             .send_form(fields);
+        self.finish(r)
+    }
+
+    /// Posts multipart/form-data: text fields and at most one file.
+    pub fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        file: Option<(&str, &str, &[u8])>,
+    ) -> Page {
+        let boundary = "----omakase-test-boundary-7d1f";
+        let mut body: Vec<u8> = Vec::new();
+        for (k, v) in fields {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n"
+                )
+                .as_bytes(),
+            );
+        }
+        if let Some((name, filename, data)) = file {
+            body.extend_from_slice(
+                format!(
+                    "--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{filename}\"\r\nContent-Type: application/xml\r\n\r\n"
+                )
+                .as_bytes(),
+            );
+            body.extend_from_slice(data);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let r = self
+            .agent
+            .post(&self.url(path))
+            .set("Cookie", &self.cookie_header())
+            .set(
+                "Content-Type",
+                &format!("multipart/form-data; boundary={boundary}"),
+            )
+            .send_bytes(&body);
         self.finish(r)
     }
 
@@ -582,4 +626,27 @@ pub fn xmlsec_verify(xml: &str, cert_pem: &str, node: &str) -> Option<(bool, Str
         String::from_utf8_lossy(&out.stderr)
     );
     Some((out.status.success(), text))
+}
+
+/// Serves `body` once over HTTP on a free loopback port; returns the URL.
+pub fn serve_once(body: String) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    std::thread::spawn(move || {
+        if let Ok((mut stream, _)) = listener.accept() {
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            let mut line = String::new();
+            while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) && line != "\r\n" {
+                line.clear();
+            }
+            let head = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: application/samlmetadata+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body.as_bytes());
+        }
+    });
+    format!("http://127.0.0.1:{port}/Shibboleth.sso/Metadata")
 }

@@ -1,5 +1,6 @@
 //! One file per table family.
 
+pub mod audit;
 pub mod keys;
 pub mod saml_state;
 pub mod services;

@@ -229,3 +229,70 @@ pub fn set_nameid_format(conn: &mut DbConn, id: i32, format: &str) -> Result<(),
         .execute(conn)?;
     Ok(())
 }
+
+/// What an admin edits on a service's page.
+#[derive(Debug, Clone, AsChangeset, serde::Serialize)]
+#[diesel(table_name = services)]
+pub struct SettingsChange {
+    pub display_name: String,
+    pub description: String,
+    pub default_relay_state: String,
+    pub nameid_format: String,
+    pub sign_response: bool,
+    pub sign_assertion: bool,
+    pub session_minutes: i32,
+    pub enabled: bool,
+    #[serde(skip)]
+    pub updated_at: chrono::NaiveDateTime,
+}
+
+impl SettingsChange {
+    pub fn of(s: &Service) -> Self {
+        SettingsChange {
+            display_name: s.display_name.clone(),
+            description: s.description.clone(),
+            default_relay_state: s.default_relay_state.clone(),
+            nameid_format: s.nameid_format.clone(),
+            sign_response: s.sign_response,
+            sign_assertion: s.sign_assertion,
+            session_minutes: s.session_minutes,
+            enabled: s.enabled,
+            updated_at: s.updated_at,
+        }
+    }
+}
+
+pub fn update_settings(conn: &mut DbConn, id: i32, change: &SettingsChange) -> Result<(), DbError> {
+    diesel::update(services::table.find(id))
+        .set(change)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn unassign(conn: &mut DbConn, service_id: i32, user_id: i32) -> Result<bool, DbError> {
+    Ok(diesel::delete(service_users::table.find((service_id, user_id))).execute(conn)? > 0)
+}
+
+pub fn delete(conn: &mut DbConn, id: i32) -> Result<bool, DbError> {
+    diesel::delete(service_endpoints::table.filter(service_endpoints::service_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(service_users::table.filter(service_users::service_id.eq(id))).execute(conn)?;
+    diesel::delete(
+        crate::db::schema::session_services::table
+            .filter(crate::db::schema::session_services::service_id.eq(id)),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        crate::db::schema::pending_requests::table
+            .filter(crate::db::schema::pending_requests::service_id.eq(id)),
+    )
+    .execute(conn)?;
+    Ok(diesel::delete(services::table.find(id)).execute(conn)? > 0)
+}
+
+pub fn count_assigned(conn: &mut DbConn, service_id: i32) -> Result<i64, DbError> {
+    Ok(service_users::table
+        .filter(service_users::service_id.eq(service_id))
+        .count()
+        .get_result(conn)?)
+}

@@ -42,12 +42,16 @@ fn t_helper(
     Ok(())
 }
 
+// `(concat "a." b)`: two strings joined, for building i18n keys.
+handlebars::handlebars_helper!(concat_helper: |a: str, b: str| format!("{a}{b}"));
+
 /// Registers every `*.hbs` under templates/ by its path without extension
 /// (`profile/edit`, `layouts/base`).
 pub fn load() -> Result<Templates, String> {
     let mut hb = Handlebars::new();
     hb.set_strict_mode(true);
     hb.register_helper("t", Box::new(t_helper));
+    hb.register_helper("concat", Box::new(concat_helper));
     for path in Assets::iter() {
         let Some(name) = path.strip_suffix(".hbs") else {
             continue;

@@ -18,6 +18,7 @@ diesel::table! {
         previous_login_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        locked -> Bool,
     }
 }
 
@@ -127,6 +128,32 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    groups (id) {
+        id -> Integer,
+        name -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    group_members (group_id, user_id) {
+        group_id -> Integer,
+        user_id -> Integer,
+    }
+}
+
+diesel::table! {
+    group_services (group_id, service_id) {
+        group_id -> Integer,
+        service_id -> Integer,
+    }
+}
+
+diesel::joinable!(group_members -> groups (group_id));
+diesel::joinable!(group_members -> users (user_id));
+diesel::joinable!(group_services -> groups (group_id));
+diesel::joinable!(group_services -> services (service_id));
 diesel::joinable!(service_endpoints -> services (service_id));
 diesel::joinable!(service_users -> services (service_id));
 diesel::joinable!(service_users -> users (user_id));
@@ -147,6 +174,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     signing_keys,
     instance_secrets,
     audit_events,
+    groups,
+    group_members,
+    group_services,
 );
 
 diesel::table! {

@@ -1,6 +1,8 @@
 //! Feature logic between the web handlers and the protocol/storage layers.
 
+pub mod csv;
 pub mod service_view;
 pub mod services;
 pub mod sso;
+pub mod user_import;
 pub mod users;

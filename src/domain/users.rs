@@ -133,3 +133,78 @@ pub fn bootstrap(
         Err(e) => Err(e),
     }
 }
+
+/// A phone number: digits with optional hyphens, spaces, parentheses and a
+/// leading +; 10 to 15 digits.
+pub fn valid_phone(s: &str) -> bool {
+    let allowed = s.chars().enumerate().all(|(i, c)| {
+        c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')') || (c == '+' && i == 0)
+    });
+    let digits = s.chars().filter(char::is_ascii_digit).count();
+    allowed && (10..=15).contains(&digits)
+}
+
+/// Full-width digits and hyphens as typed on Japanese keyboards become ASCII.
+pub fn normalise_phone(s: &str) -> String {
+    s.trim()
+        .chars()
+        .map(|c| match c {
+            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
+            'ー' | '－' | '‐' | '−' => '-',
+            '＋' => '+',
+            _ => c,
+        })
+        .collect()
+}
+
+/// Who may act on whose account. Admins manage ordinary users; only a
+/// contractor manages admins and contractors, and grants or removes those
+/// roles.
+pub fn may_manage(actor: Role, target: Role) -> bool {
+    actor == Role::Contractor || (actor == Role::Admin && target == Role::User)
+}
+
+pub fn may_set_role(actor: Role, from: Role, to: Role) -> bool {
+    from == to || actor == Role::Contractor
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn role_rules() {
+        assert!(may_manage(Role::Admin, Role::User));
+        assert!(!may_manage(Role::Admin, Role::Admin));
+        assert!(!may_manage(Role::Admin, Role::Contractor));
+        assert!(!may_manage(Role::User, Role::User));
+        assert!(may_manage(Role::Contractor, Role::Contractor));
+        assert!(!may_set_role(Role::Admin, Role::User, Role::Admin));
+        assert!(may_set_role(Role::Contractor, Role::User, Role::Admin));
+        assert!(may_set_role(Role::Admin, Role::User, Role::User));
+    }
+
+    #[test]
+    fn phone_numbers() {
+        assert!(valid_phone("0000000000"));
+        assert!(valid_phone("03-1234-5678"));
+        assert!(valid_phone("+81 90 1234 5678"));
+        assert!(!valid_phone("12345"));
+        assert!(!valid_phone("03-1234-abcd"));
+        assert!(!valid_phone("1+234567890"));
+        assert_eq!(
+            normalise_phone(" ０９０ー１２３４ー５６７８ "),
+            "090-1234-5678"
+        );
+    }
+
+    #[test]
+    fn user_names_and_emails() {
+        assert!(valid_username("yamada.taro@corp"));
+        assert!(!valid_username("with space"));
+        assert!(!valid_username(""));
+        assert!(valid_email("taro@example.com"));
+        assert!(!valid_email("taro@example"));
+        assert!(!valid_email("<x>@example.com"));
+    }
+}

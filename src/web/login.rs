@@ -92,7 +92,7 @@ pub async fn post_login(
     let checked = web::block(move || -> Result<Checked, db::DbError> {
         let user = db::run_sync(&pool, |c| users::find_by_username(c, &name))?;
         Ok(match user {
-            Some(u) if !u.disabled => match &u.password_hash {
+            Some(u) if !u.disabled && !u.locked => match &u.password_hash {
                 Some(h) if password::verify(h, &pw) => Checked::Ok(Box::new(u)),
                 _ => Checked::Failed,
             },

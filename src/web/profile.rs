@@ -9,6 +9,7 @@ use crate::auth::extract::CurrentUser;
 use crate::db::models::audit::{self, Event};
 use crate::db::models::users::{self, ProfileChange, User};
 use crate::db::{self, to_naive};
+use crate::domain::users::{normalise_phone, valid_phone};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::page::{render, see_other, Nav};
@@ -148,29 +149,6 @@ pub struct EditForm {
     department: String,
 }
 
-/// A phone number: digits with optional hyphens, spaces, parentheses and a
-/// leading +; 10 to 15 digits.
-pub fn valid_phone(s: &str) -> bool {
-    let allowed = s.chars().enumerate().all(|(i, c)| {
-        c.is_ascii_digit() || matches!(c, '-' | ' ' | '(' | ')') || (c == '+' && i == 0)
-    });
-    let digits = s.chars().filter(char::is_ascii_digit).count();
-    allowed && (10..=15).contains(&digits)
-}
-
-/// Full-width digits and hyphens as typed on Japanese keyboards become ASCII.
-fn normalise_phone(s: &str) -> String {
-    s.trim()
-        .chars()
-        .map(|c| match c {
-            '０'..='９' => char::from_u32(c as u32 - '０' as u32 + '0' as u32).unwrap_or(c),
-            'ー' | '－' | '‐' | '−' => '-',
-            '＋' => '+',
-            _ => c,
-        })
-        .collect()
-}
-
 fn validate(form: &EditForm) -> (Fields, FieldErrors) {
     let f = Fields {
         display_name: form.display_name.trim().to_string(),
@@ -257,24 +235,4 @@ pub async fn post_edit(
     .await?;
     tracing::info!(username = %u.username, "profile updated");
     Ok(see_other("/profile?saved=1"))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn phone_numbers() {
-        assert!(valid_phone("0000000000"));
-        assert!(valid_phone("03-1234-5678"));
-        assert!(valid_phone("090-1234-5678"));
-        assert!(valid_phone("+81 90 1234 5678"));
-        assert!(!valid_phone("12345"));
-        assert!(!valid_phone("03-1234-abcd"));
-        assert!(!valid_phone("1+234567890"));
-        assert_eq!(
-            normalise_phone(" ０９０ー１２３４ー５６７８ "),
-            "090-1234-5678"
-        );
-    }
 }

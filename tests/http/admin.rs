@@ -96,7 +96,10 @@ fn upload_preview_save_assign_and_sign_in() {
     assert!(preview.body.contains(&sp.entity_id));
     assert!(preview.body.contains(&sp.acs[0]) && preview.body.contains(&sp.acs[1]));
     assert!(preview.body.contains("HTTP-Artifact"));
-    assert!(html_unescape(&preview.body).contains("CN=wiki, O=omakase"), "certificate subject");
+    assert!(
+        html_unescape(&preview.body).contains("CN=wiki, O=omakase"),
+        "certificate subject"
+    );
     assert!(preview.body.contains("PT6H"), "cacheDuration");
     assert!(!preview.body.contains("有効期限の切れた証明書"));
     // Nothing is saved before confirmation.

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod admin_users;
 mod bad_input;
 mod cli;
 mod idp_init;

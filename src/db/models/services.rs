@@ -2,7 +2,9 @@
 
 use diesel::prelude::*;
 
-use crate::db::schema::{service_endpoints, service_users, services, users};
+use crate::db::schema::{
+    group_members, group_services, service_endpoints, service_users, services, users,
+};
 use crate::db::{DbConn, DbError};
 use crate::saml::sp_metadata::AcsEndpoint;
 
@@ -195,20 +197,42 @@ pub fn assign(
     }
 }
 
+/// Whether the user may use the service: assigned directly or through a
+/// group.
 pub fn is_assigned(conn: &mut DbConn, service_id: i32, user_id: i32) -> Result<bool, DbError> {
-    Ok(service_users::table
+    let direct = service_users::table
         .find((service_id, user_id))
         .count()
-        .get_result::<i64>(conn)?
-        > 0)
+        .get_result::<i64>(conn)?;
+    if direct > 0 {
+        return Ok(true);
+    }
+    let via_group = group_services::table
+        .inner_join(group_members::table.on(group_members::group_id.eq(group_services::group_id)))
+        .filter(group_services::service_id.eq(service_id))
+        .filter(group_members::user_id.eq(user_id))
+        .count()
+        .get_result::<i64>(conn)?;
+    Ok(via_group > 0)
 }
 
-/// The enabled services a user may use, by display name.
+/// The enabled services a user may use (directly or through a group), by
+/// display name.
 pub fn list_for_user(conn: &mut DbConn, user_id: i32) -> Result<Vec<Service>, DbError> {
-    Ok(services::table
-        .inner_join(service_users::table)
+    let direct = service_users::table
         .filter(service_users::user_id.eq(user_id))
+        .select(service_users::service_id);
+    let via_group = group_services::table
+        .inner_join(group_members::table.on(group_members::group_id.eq(group_services::group_id)))
+        .filter(group_members::user_id.eq(user_id))
+        .select(group_services::service_id);
+    Ok(services::table
         .filter(services::enabled.eq(true))
+        .filter(
+            services::id
+                .eq_any(direct)
+                .or(services::id.eq_any(via_group)),
+        )
         .order(services::display_name)
         .select(Service::as_select())
         .load(conn)?)
@@ -277,6 +301,8 @@ pub fn delete(conn: &mut DbConn, id: i32) -> Result<bool, DbError> {
     diesel::delete(service_endpoints::table.filter(service_endpoints::service_id.eq(id)))
         .execute(conn)?;
     diesel::delete(service_users::table.filter(service_users::service_id.eq(id))).execute(conn)?;
+    diesel::delete(group_services::table.filter(group_services::service_id.eq(id)))
+        .execute(conn)?;
     diesel::delete(
         crate::db::schema::session_services::table
             .filter(crate::db::schema::session_services::service_id.eq(id)),

@@ -53,6 +53,7 @@ pub fn find_live(
         .filter(sessions::expires_at.gt(n))
         .filter(sessions::last_seen_at.gt(n - idle))
         .filter(users::disabled.eq(false))
+        .filter(users::locked.eq(false))
         .select((Session::as_select(), User::as_select()))
         .first(conn)
         .optional()?;

@@ -51,6 +51,7 @@ pub struct User {
     pub previous_login_at: Option<chrono::NaiveDateTime>,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub locked: bool,
 }
 
 impl User {
@@ -149,4 +150,119 @@ pub fn set_password(
         ))
         .execute(conn)?;
     Ok(())
+}
+
+fn search_filter(q: &str) -> String {
+    format!("%{}%", q.replace(['%', '_', '\\'], ""))
+}
+
+/// Users whose user name, name or email contains `q`, by user name.
+pub fn search(conn: &mut DbConn, q: &str, offset: i64, limit: i64) -> Result<Vec<User>, DbError> {
+    let p = search_filter(q);
+    Ok(users::table
+        .filter(
+            users::username
+                .like(p.clone())
+                .or(users::display_name.like(p.clone()))
+                .or(users::email.like(p)),
+        )
+        .order(users::username)
+        .offset(offset)
+        .limit(limit)
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+pub fn count_search(conn: &mut DbConn, q: &str) -> Result<i64, DbError> {
+    let p = search_filter(q);
+    Ok(users::table
+        .filter(
+            users::username
+                .like(p.clone())
+                .or(users::display_name.like(p.clone()))
+                .or(users::email.like(p)),
+        )
+        .count()
+        .get_result(conn)?)
+}
+
+pub fn list_all(conn: &mut DbConn) -> Result<Vec<User>, DbError> {
+    Ok(users::table
+        .order(users::username)
+        .select(User::as_select())
+        .load(conn)?)
+}
+
+/// Every profile field an admin may edit.
+#[derive(Debug, Clone, AsChangeset, serde::Serialize, PartialEq, Eq)]
+#[diesel(table_name = users)]
+pub struct AdminChange {
+    pub email: String,
+    pub display_name: String,
+    pub phone: String,
+    pub mobile: String,
+    pub organization: String,
+    pub department: String,
+}
+
+impl AdminChange {
+    pub fn of(u: &User) -> Self {
+        AdminChange {
+            email: u.email.clone(),
+            display_name: u.display_name.clone(),
+            phone: u.phone.clone(),
+            mobile: u.mobile.clone(),
+            organization: u.organization.clone(),
+            department: u.department.clone(),
+        }
+    }
+}
+
+pub fn update_admin(
+    conn: &mut DbConn,
+    id: i32,
+    change: &AdminChange,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set((change, users::updated_at.eq(to_naive(now))))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_disabled(conn: &mut DbConn, id: i32, disabled: bool) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set(users::disabled.eq(disabled))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_locked(conn: &mut DbConn, id: i32, locked: bool) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set(users::locked.eq(locked))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_role(conn: &mut DbConn, id: i32, role: Role) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set(users::role.eq(role.as_str()))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn delete(conn: &mut DbConn, id: i32) -> Result<bool, DbError> {
+    use crate::db::schema::{group_members, service_users, sessions};
+    diesel::delete(sessions::table.filter(sessions::user_id.eq(id))).execute(conn)?;
+    diesel::delete(service_users::table.filter(service_users::user_id.eq(id))).execute(conn)?;
+    diesel::delete(group_members::table.filter(group_members::user_id.eq(id))).execute(conn)?;
+    Ok(diesel::delete(users::table.find(id)).execute(conn)? > 0)
+}
+
+pub fn count_role(conn: &mut DbConn, role: Role) -> Result<i64, DbError> {
+    Ok(users::table
+        .filter(users::role.eq(role.as_str()))
+        .filter(users::disabled.eq(false))
+        .count()
+        .get_result(conn)?)
 }

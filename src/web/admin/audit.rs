@@ -8,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::auth::extract::AdminUser;
 use crate::db;
 use crate::db::models::audit::{self, AuditEvent, Event, Filter};
+use crate::domain::csv;
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::login::client_ip;
@@ -144,21 +145,6 @@ pub async fn get_list(
     )
 }
 
-/// One CSV field: quoted when needed, and defused against spreadsheet
-/// formula injection (a leading = + - @ becomes text).
-pub fn csv_field(s: &str) -> String {
-    let defused = if s.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{s}")
-    } else {
-        s.to_string()
-    };
-    if defused.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", defused.replace('"', "\"\""))
-    } else {
-        defused
-    }
-}
-
 pub async fn get_csv(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -174,20 +160,15 @@ pub async fn get_csv(
     })
     .await?;
     // UTF-8 with BOM so that Excel reads Japanese correctly.
-    let mut out = String::from("\u{FEFF}at,kind,actor,subject,service,ip,detail\r\n");
+    let mut out = String::from(csv::BOM);
+    out.push_str(&csv::row(&[
+        "at", "kind", "actor", "subject", "service", "ip", "detail",
+    ]));
     for e in events {
         let r = row(&state, e);
-        let fields = [
+        out.push_str(&csv::row(&[
             &r.at, &r.kind, &r.actor, &r.subject, &r.service, &r.ip, &r.detail,
-        ];
-        out.push_str(
-            &fields
-                .iter()
-                .map(|f| csv_field(f))
-                .collect::<Vec<_>>()
-                .join(","),
-        );
-        out.push_str("\r\n");
+        ]));
     }
     Ok(HttpResponse::Ok()
         .content_type("text/csv; charset=utf-8")
@@ -197,19 +178,4 @@ pub async fn get_csv(
         ))
         .insert_header((header::CACHE_CONTROL, "no-store"))
         .body(out))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::csv_field;
-
-    #[test]
-    fn csv_fields_are_quoted_and_defused() {
-        assert_eq!(csv_field("plain"), "plain");
-        assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
-        assert_eq!(csv_field("=HYPERLINK(1)"), "'=HYPERLINK(1)");
-        assert_eq!(csv_field("-1,2"), "\"'-1,2\"");
-        assert_eq!(csv_field("山田 太郎"), "山田 太郎");
-    }
 }

@@ -6,7 +6,6 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use crate::auth::csrf;
 use crate::auth::extract::{AdminUser, SignedIn};
 use crate::db::models::audit::{self, Event, Filter};
 use crate::db::models::services::{self, Service, SettingsChange};
@@ -19,25 +18,12 @@ use crate::saml::nameid::NameIdFormat;
 use crate::saml::sp_metadata::SpMetadata;
 use crate::saml::SamlError;
 use crate::state::AppState;
+use crate::web::admin::{check_csrf, event};
 use crate::web::login::client_ip;
 use crate::web::page::{render, see_other, Nav};
 
 fn nav(a: &SignedIn) -> Option<Nav> {
     Some(Nav::new(&a.user, "admin"))
-}
-
-fn event(kind: &'static str, a: &SignedIn, req: &HttpRequest, service: &str) -> Event {
-    Event::new(kind, &a.user.username)
-        .service(service)
-        .ip(&client_ip(req))
-}
-
-fn check_csrf(req: &HttpRequest, token: &str) -> Result<(), AppError> {
-    if csrf::verify(req, token) {
-        Ok(())
-    } else {
-        Err(AppError::Csrf)
-    }
 }
 
 #[derive(Serialize)]

@@ -179,3 +179,169 @@ fn cli_imports_metadata_from_a_url_and_migrate_is_idempotent() {
     assert!(ok, "{err}");
     assert!(out.contains("applied 0 migration(s)"), "{out}");
 }
+
+#[test]
+fn cli_admin_operations_users_groups_services_csv_audit() {
+    if std::env::var("TEST_DATABASE_URL").is_ok() {
+        return;
+    }
+    let app = TestApp::spawn();
+    app.add_user_as(
+        "owner",
+        "owner@example.com",
+        "契約者",
+        omakase::db::models::users::Role::Contractor,
+    );
+    let dir = app._dir.path().to_path_buf();
+    let base = app.base.clone();
+    let run = |args: &[&str]| omakase(&dir, &base, args, None);
+    let (ok, _, err) = omakase(
+        &dir,
+        &base,
+        &[
+            "user",
+            "add",
+            "taro",
+            "--password-stdin",
+            "--name",
+            "山田 太郎",
+        ],
+        Some("a-good-long-password"),
+    );
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&[
+        "user",
+        "edit",
+        "taro",
+        "--email",
+        "taro@example.com",
+        "--department",
+        "営業部",
+        "--phone",
+        "０３ー１２３４ー５６７８",
+    ]);
+    assert!(ok, "{err}");
+    let (ok, _, err) = run(&["user", "edit", "taro", "--phone", "12"]);
+    assert!(!ok && err.contains("invalid phone number"), "{err}");
+    let (_, out, _) = run(&["user", "list"]);
+    assert!(
+        out.contains("taro\t山田 太郎\ttaro@example.com\tuser\tactive"),
+        "{out}"
+    );
+    // Lock and disable stop logins; the running server sees it at once.
+    assert!(run(&["user", "lock", "taro"]).0);
+    assert_eq!(
+        app.browser()
+            .login_at("/login", "taro", "a-good-long-password")
+            .status,
+        401
+    );
+    assert!(run(&["user", "unlock", "taro"]).0);
+    assert_eq!(
+        app.browser()
+            .login_at("/login", "taro", "a-good-long-password")
+            .status,
+        303
+    );
+    assert!(run(&["user", "disable", "taro"]).0);
+    assert_eq!(
+        app.browser()
+            .login_at("/login", "taro", "a-good-long-password")
+            .status,
+        401
+    );
+    assert!(run(&["user", "enable", "taro"]).0);
+    assert!(run(&["user", "set-role", "taro", "admin"]).0);
+    let mut b = app.browser();
+    b.login_at("/login", "taro", "a-good-long-password");
+    assert_eq!(b.get("/admin/users").status, 200);
+    let (ok, _, err) = run(&["user", "set-role", "owner", "user"]);
+    assert!(!ok && err.contains("last contractor"), "{err}");
+    // Groups and services.
+    let sp = SpFixture::new("wiki");
+    let file = dir.join("sp.xml");
+    std::fs::write(&file, sp.metadata(false)).expect("write");
+    assert!(run(&["sp", "import", file.to_str().expect("p"), "--name", "Wiki"]).0);
+    assert!(run(&["group", "add", "営業部"]).0);
+    let (ok, _, err) = run(&["group", "add", "営業部"]);
+    assert!(!ok && err.contains("already exists"), "{err}");
+    let (ok, out, err) = run(&["group", "members", "営業部", "--add", "taro"]);
+    assert!(ok && out.trim() == "taro", "{out}{err}");
+    let (ok, out, _) = run(&["group", "services", "営業部", "--add", &sp.entity_id]);
+    assert!(ok && out.contains("Wiki"));
+    assert!(b.get("/").body.contains("Wiki"), "tile through the group");
+    let (_, out, _) = run(&["sp", "list"]);
+    assert!(out.contains("groups: 営業部"), "{out}");
+    let (ok, _, err) = run(&["group", "remove", "営業部"]);
+    assert!(!ok && err.contains("--yes"), "{err}");
+    assert!(run(&["group", "remove", "営業部", "--yes"]).0);
+    assert!(!b.get("/").body.contains("Wiki"));
+    assert!(run(&["sp", "assign", &sp.entity_id, "taro"]).0);
+    assert!(b.get("/").body.contains("Wiki"));
+    assert!(run(&["sp", "unassign", &sp.entity_id, "taro"]).0);
+    assert!(!b.get("/").body.contains("Wiki"));
+    let changed = dir.join("sp2.xml");
+    std::fs::write(
+        &changed,
+        sp.metadata(false)
+            .replace(&sp.acs[1], "https://wiki.example/acs-new"),
+    )
+    .expect("write");
+    assert!(run(&["sp", "update", &sp.entity_id, changed.to_str().expect("p")]).0);
+    let other = dir.join("other.xml");
+    std::fs::write(&other, SpFixture::new("other").metadata(false)).expect("write");
+    let (ok, _, err) = run(&["sp", "update", &sp.entity_id, other.to_str().expect("p")]);
+    assert!(!ok && err.contains("not "), "{err}");
+    let (ok, _, err) = run(&["sp", "remove", &sp.entity_id]);
+    assert!(!ok && err.contains("--yes"), "{err}");
+    assert!(run(&["sp", "remove", &sp.entity_id, "--yes"]).0);
+    let (_, out, _) = run(&["sp", "list"]);
+    assert!(!out.contains(&sp.entity_id));
+    // CSV: dry run, a bad file applies nothing, then a good one.
+    let csv = dir.join("users.csv");
+    std::fs::write(
+        &csv,
+        "username,display_name,email\nsato,佐藤 花子,sato@example.com\nbad name,X,\n",
+    )
+    .expect("write");
+    let (ok, out, err) = run(&["csv", "import", csv.to_str().expect("p")]);
+    assert!(!ok && err.contains("nothing was imported"), "{out}{err}");
+    assert!(out.contains("line 3\tbad name\terror"), "{out}");
+    std::fs::write(
+        &csv,
+        "\u{FEFF}username,display_name,email\r\nsato,佐藤 花子,sato@example.com\r\n",
+    )
+    .expect("write");
+    let (ok, out, _) = run(&["csv", "import", csv.to_str().expect("p"), "--dry-run"]);
+    assert!(ok && out.contains("dry run"), "{out}");
+    let (_, out, _) = run(&["user", "list"]);
+    assert!(!out.contains("sato"));
+    let (ok, out, err) = run(&["csv", "import", csv.to_str().expect("p")]);
+    assert!(ok, "{err}");
+    assert!(out.contains("one-time password\tsato\t"), "{out}");
+    let export = dir.join("export.csv");
+    assert!(run(&["csv", "export", "-o", export.to_str().expect("p")]).0);
+    let text = std::fs::read_to_string(&export).expect("read");
+    assert!(text.starts_with('\u{FEFF}') && text.contains("sato,sato@example.com,佐藤 花子"));
+    // Delete needs --yes; the audit export has every CLI action, no password.
+    let (ok, _, _) = run(&["user", "delete", "sato"]);
+    assert!(!ok);
+    assert!(run(&["user", "delete", "sato", "--yes"]).0);
+    let (ok, out, _) = run(&["audit", "export", "--kind", "cli"]);
+    assert!(ok);
+    for kind in [
+        "cli.user.add",
+        "cli.user.edit",
+        "cli.user.lock",
+        "cli.user.set_role",
+        "cli.group.add_member",
+        "cli.service.remove",
+        "cli.csv.import",
+        "cli.user.delete",
+    ] {
+        assert!(out.contains(kind), "audit has {kind}");
+    }
+    assert!(!out.contains("a-good-long-password"));
+    let (ok, _, err) = run(&["audit", "export", "--from", "yesterday"]);
+    assert!(!ok && err.contains("not a date"), "{err}");
+}

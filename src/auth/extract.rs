@@ -127,3 +127,25 @@ impl FromRequest for AdminUser {
         })
     }
 }
+
+/// A signed-in contractor; admins and users get 403.
+pub struct ContractorUser(pub SignedIn);
+
+impl FromRequest for ContractorUser {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let user = CurrentUser::from_request(req, payload);
+        Box::pin(async move {
+            let CurrentUser(s) = user.await?;
+            match s.user.role() {
+                Role::Contractor => Ok(ContractorUser(s)),
+                _ => Err(AppError::Forbidden(format!(
+                    "{} is not the contractor",
+                    s.user.username
+                ))),
+            }
+        })
+    }
+}

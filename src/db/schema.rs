@@ -150,6 +150,13 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    contract_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_services -> groups (group_id));
@@ -177,6 +184,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     groups,
     group_members,
     group_services,
+    contract_settings,
 );
 
 diesel::table! {

@@ -1,6 +1,7 @@
 //! Feature logic between the web handlers and the protocol/storage layers.
 
 pub mod csv;
+pub mod end_of_use;
 pub mod service_view;
 pub mod services;
 pub mod sso;

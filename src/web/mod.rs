@@ -1,6 +1,7 @@
 //! HTTP: routes of every feature, middleware, pages.
 
 pub mod admin;
+pub mod contractor;
 pub mod cookies;
 pub mod errors;
 pub mod login;
@@ -34,6 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/saml/resume", web::get().to(sso::get_resume))
         .route("/saml/idp-init", web::get().to(sso::get_idp_init))
         .configure(admin::configure)
+        .configure(contractor::configure)
         .route("/healthz", web::get().to(site::get_healthz))
         .route("/lang/{code}", web::get().to(site::get_lang))
         .route("/static/{path:.*}", web::get().to(site::get_static))

@@ -22,6 +22,7 @@ pub struct Nav {
     pub username: String,
     pub section: &'static str,
     pub is_admin: bool,
+    pub is_contractor: bool,
 }
 
 impl Nav {
@@ -34,6 +35,7 @@ impl Nav {
             },
             username: user.username.clone(),
             section,
+            is_contractor: user.role() == crate::db::models::users::Role::Contractor,
             is_admin: matches!(
                 user.role(),
                 crate::db::models::users::Role::Admin | crate::db::models::users::Role::Contractor

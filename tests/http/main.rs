@@ -7,6 +7,7 @@ mod admin;
 mod admin_users;
 mod bad_input;
 mod cli;
+mod contractor;
 mod idp_init;
 mod login;
 mod profile;

@@ -1,6 +1,7 @@
 //! One file per table family.
 
 pub mod audit;
+pub mod contract;
 pub mod groups;
 pub mod keys;
 pub mod saml_state;

@@ -128,6 +128,21 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
             }
         }
     });
+    let refresher = data.clone();
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(std::time::Duration::from_secs(300));
+        loop {
+            tick.tick().await;
+            let (pool, now) = (refresher.pool.clone(), refresher.now());
+            match actix_web::web::block(move || crate::domain::refresh::refresh_due(&pool, now))
+                .await
+            {
+                Ok(Ok(n)) if n > 0 => tracing::info!(services = n, "metadata refreshed"),
+                Ok(Err(e)) => tracing::warn!(error = %e, "metadata refresh round failed"),
+                _ => {}
+            }
+        }
+    });
     tracing::info!(listen = %listen, entity_id = %data.entity_id, "omakase is serving");
     HttpServer::new(move || app(data.clone()))
         .bind(&listen)

@@ -40,6 +40,9 @@ diesel::table! {
         signing_certs -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        refreshed_at -> Nullable<Timestamp>,
+        next_refresh_at -> Nullable<Timestamp>,
+        refresh_error -> Text,
     }
 }
 

@@ -2,6 +2,7 @@
 
 pub mod csv;
 pub mod end_of_use;
+pub mod refresh;
 pub mod service_view;
 pub mod services;
 pub mod sso;

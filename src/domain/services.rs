@@ -135,6 +135,10 @@ pub fn register(
     if let (Some(f), false) = (format, created) {
         services::set_nameid_format(conn, id, f.key())?;
     }
+    if fields.metadata_url.is_some() {
+        let next = super::refresh::next_refresh(&m, now);
+        services::set_refresh(conn, id, Some(to_naive(now)), to_naive(next), "")?;
+    }
     Ok(Registered {
         entity_id: m.entity_id.clone(),
         created,

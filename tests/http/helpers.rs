@@ -650,3 +650,50 @@ pub fn serve_once(body: String) -> String {
     });
     format!("http://127.0.0.1:{port}/Shibboleth.sso/Metadata")
 }
+
+/// A metadata server whose answer (status, body) the test can change.
+pub struct MetadataServer {
+    pub url: String,
+    answer: Arc<std::sync::Mutex<(u16, String)>>,
+}
+
+impl MetadataServer {
+    pub fn start(body: String) -> MetadataServer {
+        use std::io::{BufRead, BufReader, Write};
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let answer = Arc::new(std::sync::Mutex::new((200u16, body)));
+        let shared = answer.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+                let mut line = String::new();
+                while reader.read_line(&mut line).map(|n| n > 0).unwrap_or(false) && line != "\r\n"
+                {
+                    line.clear();
+                }
+                let (status, body) = shared
+                    .lock()
+                    .map(|a| a.clone())
+                    .unwrap_or((500, String::new()));
+                let head = format!(
+                    "HTTP/1.1 {status} X\r\nContent-Type: application/samlmetadata+xml\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+            }
+        });
+        MetadataServer {
+            url: format!("http://127.0.0.1:{port}/metadata"),
+            answer,
+        }
+    }
+
+    pub fn set(&self, status: u16, body: String) {
+        if let Ok(mut a) = self.answer.lock() {
+            *a = (status, body);
+        }
+    }
+}

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod admin;
+mod admin_refresh;
 mod admin_users;
 mod bad_input;
 mod cli;

@@ -27,6 +27,9 @@ pub struct Service {
     pub signing_certs: String,
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
+    pub refreshed_at: Option<chrono::NaiveDateTime>,
+    pub next_refresh_at: Option<chrono::NaiveDateTime>,
+    pub refresh_error: String,
 }
 
 impl Service {
@@ -321,4 +324,43 @@ pub fn count_assigned(conn: &mut DbConn, service_id: i32) -> Result<i64, DbError
         .filter(service_users::service_id.eq(service_id))
         .count()
         .get_result(conn)?)
+}
+
+/// Records the outcome of a metadata refresh.
+pub fn set_refresh(
+    conn: &mut DbConn,
+    id: i32,
+    refreshed_at: Option<chrono::NaiveDateTime>,
+    next: chrono::NaiveDateTime,
+    error: &str,
+) -> Result<(), DbError> {
+    match refreshed_at {
+        Some(t) => diesel::update(services::table.find(id))
+            .set((
+                services::refreshed_at.eq(Some(t)),
+                services::next_refresh_at.eq(Some(next)),
+                services::refresh_error.eq(error),
+            ))
+            .execute(conn)?,
+        None => diesel::update(services::table.find(id))
+            .set((
+                services::next_refresh_at.eq(Some(next)),
+                services::refresh_error.eq(error),
+            ))
+            .execute(conn)?,
+    };
+    Ok(())
+}
+
+/// Services registered from a URL whose refresh is due.
+pub fn list_due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<Service>, DbError> {
+    Ok(services::table
+        .filter(services::metadata_url.is_not_null())
+        .filter(
+            services::next_refresh_at
+                .is_null()
+                .or(services::next_refresh_at.le(now)),
+        )
+        .select(Service::as_select())
+        .load(conn)?)
 }

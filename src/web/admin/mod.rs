@@ -74,6 +74,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/admin/services/{id}/delete",
         web::post().to(services::post_delete),
     )
+    .route(
+        "/admin/services/{id}/refresh",
+        web::post().to(services::post_refresh),
+    )
     .route("/admin/users", web::get().to(users::get_list))
     .route("/admin/users.csv", web::get().to(user_csv::get_export))
     .service(

@@ -346,10 +346,19 @@ struct FormatOption {
 }
 
 #[derive(Serialize)]
+struct RefreshView {
+    refreshed_at: Option<String>,
+    next_refresh_at: Option<String>,
+    error: String,
+}
+
+#[derive(Serialize)]
 struct ShowPage {
     id: i32,
     entity_id: String,
     metadata_url: Option<String>,
+    refresh: RefreshView,
+    groups: Vec<String>,
     understood: Option<Understood>,
     settings: SettingsChange,
     session_minutes: String,
@@ -387,15 +396,16 @@ async fn show(
     error_key: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
     let (sid, entity) = (s.id, s.entity_id.clone());
-    let (users, events) = db::run(&state.pool, move |c| {
+    let (users, events, group_names) = db::run(&state.pool, move |c| {
         let users = services::assigned_usernames(c, sid)?;
+        let group_names = crate::db::models::groups::names_of_service(c, sid)?;
         let filter = Filter {
             service: entity,
             kind: "sso".into(),
             ..Filter::default()
         };
         let events = audit::list(c, &filter, 0, 20)?;
-        Ok((users, events))
+        Ok((users, events, group_names))
     })
     .await?;
     let fmt = date_fmt(state);
@@ -411,6 +421,12 @@ async fn show(
         id: s.id,
         entity_id: s.entity_id,
         metadata_url: s.metadata_url,
+        refresh: RefreshView {
+            refreshed_at: s.refreshed_at.map(|t| state.format_time(t)),
+            next_refresh_at: s.next_refresh_at.map(|t| state.format_time(t)),
+            error: s.refresh_error,
+        },
+        groups: group_names,
         understood,
         formats: NameIdFormat::ALL
             .iter()
@@ -457,10 +473,12 @@ pub async fn get_show(
         (true, _) => Some("admin.saved"),
         (_, Some("assigned")) => Some("admin.assigned"),
         (_, Some("unassigned")) => Some("admin.unassigned"),
+        (_, Some("refreshed")) => Some("admin.refreshed"),
         _ => None,
     };
     let error = match q.error.as_deref() {
         Some("no_such_user") => Some("admin.no_such_user"),
+        Some("refresh") => Some("admin.refresh_failed"),
         _ => None,
     };
     let settings = SettingsChange::of(&s);
@@ -679,4 +697,38 @@ pub async fn post_delete(
     })
     .await?;
     Ok(see_other("/admin/services?deleted=1"))
+}
+
+#[derive(Deserialize)]
+pub struct CsrfForm {
+    csrf_token: String,
+}
+
+/// Fetches the metadata again from its URL now.
+pub async fn post_refresh(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: AdminUser,
+    path: web::Path<i32>,
+    form: web::Form<CsrfForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &form.csrf_token)?;
+    let s = load(&state, path.into_inner()).await?;
+    let id = s.id;
+    let (pool, now, actor) = (
+        state.pool.clone(),
+        state.now(),
+        admin.0.user.username.clone(),
+    );
+    let ok = web::block(move || -> Result<bool, db::DbError> {
+        let mut conn = pool.get()?;
+        Ok(crate::domain::refresh::refresh(&mut conn, &s, &actor, now).is_ok())
+    })
+    .await
+    .map_err(|_| AppError::Internal("refresh cancelled".into()))??;
+    Ok(see_other(&if ok {
+        format!("/admin/services/{id}?notice=refreshed")
+    } else {
+        format!("/admin/services/{id}?error=refresh")
+    }))
 }

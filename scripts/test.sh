@@ -27,4 +27,4 @@ scripts/with-postgres.sh cargo test --locked --test http
 
 step "real service providers"
 cargo build --locked --quiet
-scripts/interop/run.sh target/debug/omakase
+OMAKASE_REQUIRE_BROWSER=1 scripts/interop/run.sh target/debug/omakase

@@ -10,7 +10,7 @@ set -euo pipefail
 
 VENV="${OMAKASE_INTEROP_VENV:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/omakase-interop/venv}"
 PYTHON="${PYTHON:-python3}"
-APT_PACKAGES=(apache2 libapache2-mod-shib xmlsec1 openssl ca-certificates)
+APT_PACKAGES=(apache2 libapache2-mod-shib xmlsec1 openssl ca-certificates chromium fonts-noto-cjk)
 PY_PACKAGES=("pysaml2>=7.5,<8" "requests>=2.31,<3")
 
 SUDO=()
@@ -71,3 +71,13 @@ fi
 
 command -v xmlsec1 >/dev/null 2>&1 || { echo "deps.sh: xmlsec1 still missing" >&2; exit 1; }
 [[ -f /usr/lib/apache2/modules/mod_shib.so ]] || { echo "deps.sh: mod_shib.so still missing" >&2; exit 1; }
+
+# playwright-core (no browser download: it drives Debian's chromium).
+E2E_DIR="${OMAKASE_E2E_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/omakase-e2e}"
+if [[ ! -d "$E2E_DIR/node_modules/playwright-core" ]]; then
+    command -v npm >/dev/null 2>&1 || { echo "deps.sh: npm is needed for playwright-core" >&2; exit 1; }
+    echo "deps.sh: installing playwright-core into $E2E_DIR"
+    mkdir -p "$E2E_DIR"
+    (cd "$E2E_DIR" && [[ -f package.json ]] || echo '{"private":true}' >"$E2E_DIR/package.json")
+    (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund playwright-core@1 >/dev/null)
+fi

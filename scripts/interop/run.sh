@@ -210,6 +210,8 @@ open(out, "wb").write(body)
 EOF
     "$BIN" user add "$TEST_USER" --password-stdin --email "$TEST_EMAIL" --name "$TEST_NAME" \
         <"$PASSWORD_FILE" >>"$LOGS/cli.log" 2>&1
+    "$BIN" user add interop-admin --role admin --password-stdin --name 'Interop Admin' \
+        <"$PASSWORD_FILE" >>"$LOGS/cli.log" 2>&1
 }
 
 if idp_setup; then
@@ -240,6 +242,11 @@ register_sp() { # FILE NAME EXPECTED_ENTITY_ID [EXTRA sp import ARGS...]
 }
 
 # ---------------------------------------------------------- Shibboleth ---
+E2E_DIR="${OMAKASE_E2E_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/omakase-e2e}"
+browser_available() {
+    [[ -x /usr/bin/chromium && -d "$E2E_DIR/node_modules/playwright-core" ]] && command -v node >/dev/null 2>&1
+}
+
 shib_section() {
     set -e
     trap 'echo "shibboleth setup failed at line $LINENO: $BASH_COMMAND" >&2' ERR
@@ -294,7 +301,18 @@ shib_section() {
     "$PY" -c 'import sys, urllib.request; sys.stdout.buffer.write(urllib.request.urlopen(sys.argv[1], timeout=10).read())' \
         "$sp_base/Shibboleth.sso/Metadata" >"$WORK/shibboleth-sp-metadata.xml"
 
-    echo "shibboleth: registering the SP with the IdP"
+    if browser_available; then
+        echo "shibboleth: an admin registers the SP in Chromium; the user signs in through its tile"
+        local out
+        out="$(NODE_PATH="$E2E_DIR/node_modules" node "$HERE/browser_admin.js" "$IDP_BASE" "$sp_base" "$WORK/shibboleth-sp-metadata.xml" \
+            interop-admin "$PASSWORD_FILE" "$TEST_USER" "$PASSWORD_FILE" "$TEST_EMAIL" "$TEST_NAME" 2>&1)" || true
+        printf '%s\n' "$out" | grep -E $'^(PASS|FAIL)\t' >>"$RESULTS" || true
+        printf '%s\n' "$out"
+        grep -q $'^PASS\tbrowser: the user signs in' <<<"$out" || record FAIL "browser: admin registration and tile sign-in"
+    elif [[ "${OMAKASE_REQUIRE_BROWSER:-}" == 1 ]]; then
+        record FAIL "browser: chromium and playwright-core are required (OMAKASE_REQUIRE_BROWSER=1) but missing"
+    fi
+    echo "shibboleth: registering the SP with the IdP (command line)"
     register_sp "$WORK/shibboleth-sp-metadata.xml" "Shibboleth SP" "$sp_entity"
 
     echo "shibboleth: running the browser flows"

@@ -43,6 +43,9 @@ diesel::table! {
         refreshed_at -> Nullable<Timestamp>,
         next_refresh_at -> Nullable<Timestamp>,
         refresh_error -> Text,
+        attribute_release -> Text,
+        icon_type -> Text,
+        icon -> Nullable<Binary>,
     }
 }
 

@@ -10,10 +10,11 @@ use crate::db;
 use crate::db::models::audit::{self, Event};
 use crate::db::models::services::{self, Service};
 use crate::db::models::{saml_state, users::User};
+use crate::domain::attributes;
 use crate::error::AppError;
 use crate::saml::authn_request::RequestedAuthnContext;
 use crate::saml::nameid::{persistent_id, NameIdFormat};
-use crate::saml::response::{self, new_id, Attribute, ATTRNAME_FORMAT_URI};
+use crate::saml::response::{self, new_id};
 use crate::saml::sp_metadata::AcsEndpoint;
 use crate::saml::{status, AC_PASSWORD_PROTECTED};
 use crate::state::AppState;
@@ -28,32 +29,6 @@ pub struct Target {
     pub in_response_to: Option<String>,
     pub relay_state: Option<String>,
     pub format: NameIdFormat,
-}
-
-/// The profile attributes we release: (friendly name, OID, value).
-pub fn attributes(u: &User) -> Vec<Attribute> {
-    [
-        ("uid", "urn:oid:0.9.2342.19200300.100.1.1", &u.username),
-        ("mail", "urn:oid:0.9.2342.19200300.100.1.3", &u.email),
-        (
-            "displayName",
-            "urn:oid:2.16.840.1.113730.3.1.241",
-            &u.display_name,
-        ),
-        ("o", "urn:oid:2.5.4.10", &u.organization),
-        ("ou", "urn:oid:2.5.4.11", &u.department),
-        ("telephoneNumber", "urn:oid:2.5.4.20", &u.phone),
-        ("mobile", "urn:oid:0.9.2342.19200300.100.1.41", &u.mobile),
-    ]
-    .into_iter()
-    .filter(|(_, _, v)| !v.is_empty())
-    .map(|(friendly, oid, v)| Attribute {
-        name: oid.to_string(),
-        friendly_name: friendly.to_string(),
-        name_format: ATTRNAME_FORMAT_URI.to_string(),
-        values: vec![v.clone()],
-    })
-    .collect()
 }
 
 /// Strength of the authentication context classes we know; a password
@@ -193,7 +168,17 @@ pub async fn issue(
     let name_id = name_id_value(state, u, svc, target.format)?;
     let now = state.now();
     let session_index = new_id();
-    let attrs = attributes(u);
+    let releases = attributes::effective(&svc.attribute_release);
+    let group_names = if attributes::needs_groups(&releases) {
+        let uid = u.id;
+        db::run(&state.pool, move |c| {
+            crate::db::models::groups::names_of_user(c, uid)
+        })
+        .await?
+    } else {
+        Vec::new()
+    };
+    let attrs = attributes::build(u, &group_names, &releases);
     let xml = response::success(
         &response::Assertion {
             response_id: new_id(),

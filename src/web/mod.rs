@@ -36,6 +36,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/saml/idp-init", web::get().to(sso::get_idp_init))
         .configure(admin::configure)
         .configure(contractor::configure)
+        .route("/icons/{id}", web::get().to(portal::get_icon))
         .route("/healthz", web::get().to(site::get_healthz))
         .route("/lang/{code}", web::get().to(site::get_lang))
         .route("/static/{path:.*}", web::get().to(site::get_static))

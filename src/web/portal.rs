@@ -13,6 +13,7 @@ use crate::web::page::{render, url_encode, Nav};
 
 #[derive(Serialize)]
 struct Tile {
+    icon: Option<String>,
     name: String,
     description: String,
     monogram: String,
@@ -59,6 +60,8 @@ pub async fn get_home(
     let tiles = list
         .into_iter()
         .map(|s| Tile {
+            icon: (!s.icon_type.is_empty())
+                .then(|| format!("/icons/{}?v={}", s.id, s.updated_at.and_utc().timestamp())),
             monogram: monogram(&s.display_name),
             color: color_of(&s.entity_id),
             href: format!("/saml/idp-init?sp={}", url_encode(&s.entity_id)),
@@ -94,4 +97,29 @@ mod tests {
         assert!(color_of("https://a") < 8);
         assert_eq!(color_of("https://a"), color_of("https://a"));
     }
+}
+
+#[derive(Deserialize)]
+pub struct IconPath {
+    id: i32,
+}
+
+/// A service's icon, from our own origin, to signed-in people.
+pub async fn get_icon(
+    state: web::Data<AppState>,
+    _user: CurrentUser,
+    path: web::Path<IconPath>,
+) -> Result<HttpResponse, AppError> {
+    let id = path.id;
+    let (ctype, bytes) = db::run(&state.pool, move |c| services::find_icon(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    Ok(HttpResponse::Ok()
+        .content_type(ctype)
+        .insert_header((
+            actix_web::http::header::CACHE_CONTROL,
+            "private, max-age=86400",
+        ))
+        .insert_header((actix_web::http::header::CONTENT_DISPOSITION, "inline"))
+        .body(bytes))
 }

@@ -5,6 +5,7 @@ mod helpers;
 
 mod admin;
 mod admin_refresh;
+mod admin_service_extras;
 mod admin_users;
 mod bad_input;
 mod cli;

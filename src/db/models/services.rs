@@ -30,6 +30,10 @@ pub struct Service {
     pub refreshed_at: Option<chrono::NaiveDateTime>,
     pub next_refresh_at: Option<chrono::NaiveDateTime>,
     pub refresh_error: String,
+    /// JSON list of released attributes; empty means the default set.
+    pub attribute_release: String,
+    /// Content type of the uploaded icon; empty when there is none.
+    pub icon_type: String,
 }
 
 impl Service {
@@ -363,4 +367,45 @@ pub fn list_due(conn: &mut DbConn, now: chrono::NaiveDateTime) -> Result<Vec<Ser
         )
         .select(Service::as_select())
         .load(conn)?)
+}
+
+pub fn set_attribute_release(conn: &mut DbConn, id: i32, json: &str) -> Result<(), DbError> {
+    diesel::update(services::table.find(id))
+        .set(services::attribute_release.eq(json))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Stores (or with `None` removes) the service's icon.
+pub fn set_icon(
+    conn: &mut DbConn,
+    id: i32,
+    icon: Option<(&str, &[u8])>,
+    now: chrono::NaiveDateTime,
+) -> Result<(), DbError> {
+    let (ctype, bytes) = match icon {
+        Some((t, b)) => (t.to_string(), Some(b.to_vec())),
+        None => (String::new(), None),
+    };
+    diesel::update(services::table.find(id))
+        .set((
+            services::icon_type.eq(ctype),
+            services::icon.eq(bytes),
+            services::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The icon (content type, bytes) of an enabled service.
+pub fn find_icon(conn: &mut DbConn, id: i32) -> Result<Option<(String, Vec<u8>)>, DbError> {
+    let row: Option<(String, Option<Vec<u8>>)> = services::table
+        .find(id)
+        .filter(services::enabled.eq(true))
+        .select((services::icon_type, services::icon))
+        .first(conn)
+        .optional()?;
+    Ok(row
+        .and_then(|(t, b)| b.map(|b| (t, b)))
+        .filter(|(t, _)| !t.is_empty()))
 }

@@ -78,6 +78,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         "/admin/services/{id}/refresh",
         web::post().to(services::post_refresh),
     )
+    .route(
+        "/admin/services/{id}/attributes",
+        web::post().to(services::post_attributes),
+    )
+    .service(
+        web::resource("/admin/services/{id}/icon")
+            .app_data(multipart(1024 * 1024))
+            .route(web::post().to(services::post_icon)),
+    )
     .route("/admin/users", web::get().to(users::get_list))
     .route("/admin/users.csv", web::get().to(user_csv::get_export))
     .service(

@@ -11,6 +11,7 @@ use crate::db::models::audit::{self, Event, Filter};
 use crate::db::models::services::{self, Service, SettingsChange};
 use crate::db::models::users;
 use crate::db::{self, to_naive};
+use crate::domain::attributes::{self, Release};
 use crate::domain::service_view::{self, Change, Understood};
 use crate::domain::services as svc;
 use crate::error::AppError;
@@ -346,6 +347,53 @@ struct FormatOption {
 }
 
 #[derive(Serialize)]
+struct FormatChoice {
+    value: &'static str,
+    label: &'static str,
+    selected: bool,
+}
+
+#[derive(Serialize)]
+struct AttrRow {
+    source: &'static str,
+    released: bool,
+    name: String,
+    friendly_name: String,
+    formats: Vec<FormatChoice>,
+}
+
+fn attr_rows(stored: &str) -> Vec<AttrRow> {
+    let current = attributes::effective(stored);
+    attributes::SOURCES
+        .iter()
+        .map(|(source, name, friendly, _)| {
+            let r = current.iter().find(|r| r.source == *source);
+            let format = r
+                .map(|r| r.name_format.as_str())
+                .unwrap_or(attributes::NAME_FORMATS[0]);
+            AttrRow {
+                source,
+                released: r.is_some(),
+                name: r
+                    .map(|r| r.name.clone())
+                    .unwrap_or_else(|| name.to_string()),
+                friendly_name: r
+                    .map(|r| r.friendly_name.clone())
+                    .unwrap_or_else(|| friendly.to_string()),
+                formats: attributes::NAME_FORMATS
+                    .iter()
+                    .map(|f| FormatChoice {
+                        value: f,
+                        label: f.rsplit(':').next().unwrap_or(f),
+                        selected: *f == format,
+                    })
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+#[derive(Serialize)]
 struct RefreshView {
     refreshed_at: Option<String>,
     next_refresh_at: Option<String>,
@@ -358,7 +406,9 @@ struct ShowPage {
     entity_id: String,
     metadata_url: Option<String>,
     refresh: RefreshView,
+    icon: Option<String>,
     groups: Vec<String>,
+    attributes: Vec<AttrRow>,
     understood: Option<Understood>,
     settings: SettingsChange,
     session_minutes: String,
@@ -427,6 +477,9 @@ async fn show(
             error: s.refresh_error,
         },
         groups: group_names,
+        icon: (!s.icon_type.is_empty())
+            .then(|| format!("/icons/{}?v={}", s.id, s.updated_at.and_utc().timestamp())),
+        attributes: attr_rows(&s.attribute_release),
         understood,
         formats: NameIdFormat::ALL
             .iter()
@@ -479,6 +532,11 @@ pub async fn get_show(
     let error = match q.error.as_deref() {
         Some("no_such_user") => Some("admin.no_such_user"),
         Some("refresh") => Some("admin.refresh_failed"),
+        Some("attr_unknown_source") => Some("admin.attr_unknown_source"),
+        Some("attr_name_invalid") => Some("admin.attr_name_invalid"),
+        Some("attr_format_invalid") => Some("admin.attr_format_invalid"),
+        Some("attr_duplicate") => Some("admin.attr_duplicate"),
+        Some("icon") => Some("admin.icon_invalid"),
         _ => None,
     };
     let settings = SettingsChange::of(&s);
@@ -731,4 +789,91 @@ pub async fn post_refresh(
     } else {
         format!("/admin/services/{id}?error=refresh")
     }))
+}
+
+/// Which attributes the service receives, under which names and NameFormat.
+pub async fn post_attributes(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: AdminUser,
+    path: web::Path<i32>,
+    form: web::Form<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, AppError> {
+    let f = form.into_inner();
+    check_csrf(&req, f.get("csrf_token").map(String::as_str).unwrap_or(""))?;
+    let s = load(&state, path.into_inner()).await?;
+    let id = s.id;
+    let field = |k: String| f.get(&k).map(|v| v.trim().to_string()).unwrap_or_default();
+    let releases: Vec<Release> = attributes::SOURCES
+        .iter()
+        .filter(|(source, ..)| f.contains_key(&format!("release_{source}")))
+        .map(|(source, ..)| Release {
+            source: source.to_string(),
+            name: field(format!("name_{source}")),
+            friendly_name: field(format!("friendly_{source}")),
+            name_format: field(format!("format_{source}")),
+        })
+        .collect();
+    if let Err(key) = attributes::validate(&releases) {
+        let code = key.trim_start_matches("admin.");
+        return Ok(see_other(&format!("/admin/services/{id}?error={code}")));
+    }
+    let json = serde_json::to_string(&releases).map_err(|e| AppError::Internal(e.to_string()))?;
+    let before = attributes::effective(&s.attribute_release);
+    let e = event("admin.service.attributes", &admin.0, &req, &s.entity_id)
+        .detail(serde_json::json!({ "before": before, "after": releases }));
+    let now = state.now();
+    db::run(&state.pool, move |c| {
+        audit::insert(c, &e, now)?;
+        services::set_attribute_release(c, id, &json)
+    })
+    .await?;
+    Ok(see_other(&format!("/admin/services/{id}?saved=1")))
+}
+
+#[derive(MultipartForm)]
+pub struct IconForm {
+    #[multipart(limit = "512KiB")]
+    file: Option<TempFile>,
+    remove: Option<Text<String>>,
+    csrf_token: Text<String>,
+}
+
+/// Uploads (or removes) the service's icon.
+pub async fn post_icon(
+    state: web::Data<AppState>,
+    req: HttpRequest,
+    admin: AdminUser,
+    path: web::Path<i32>,
+    MultipartForm(form): MultipartForm<IconForm>,
+) -> Result<HttpResponse, AppError> {
+    check_csrf(&req, &form.csrf_token)?;
+    let s = load(&state, path.into_inner()).await?;
+    let id = s.id;
+    let icon = if form.remove.is_some() {
+        None
+    } else {
+        let Some(f) = form.file.filter(|f| f.size > 0) else {
+            return Ok(see_other(&format!("/admin/services/{id}?error=icon")));
+        };
+        let bytes = std::fs::read(f.file.path()).map_err(|e| AppError::Internal(e.to_string()))?;
+        match crate::domain::icons::sniff(&bytes) {
+            Some(t) if bytes.len() <= crate::domain::icons::MAX_ICON => Some((t, bytes)),
+            _ => return Ok(see_other(&format!("/admin/services/{id}?error=icon"))),
+        }
+    };
+    let e = event("admin.service.icon", &admin.0, &req, &s.entity_id)
+        .detail(serde_json::json!({ "icon": icon.as_ref().map(|(t, b)| format!("{t}, {} bytes", b.len())) }));
+    let now = state.now();
+    db::run(&state.pool, move |c| {
+        audit::insert(c, &e, now)?;
+        services::set_icon(
+            c,
+            id,
+            icon.as_ref().map(|(t, b)| (*t, b.as_slice())),
+            to_naive(now),
+        )
+    })
+    .await?;
+    Ok(see_other(&format!("/admin/services/{id}?saved=1")))
 }

@@ -1,0 +1,3 @@
+ALTER TABLE services ADD COLUMN attribute_release TEXT NOT NULL DEFAULT '';
+ALTER TABLE services ADD COLUMN icon_type TEXT NOT NULL DEFAULT '';
+ALTER TABLE services ADD COLUMN icon BYTEA;

@@ -2,7 +2,10 @@
 
 pub mod audit;
 pub mod groups;
+pub mod service_register;
+pub mod service_settings;
 pub mod services;
+pub mod user_actions;
 pub mod user_csv;
 pub mod users;
 
@@ -46,21 +49,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::get().to(|_: AdminUser| async { see_other("/admin/services") }),
     )
     .route("/admin/services", web::get().to(services::get_list))
-    .route("/admin/services/new", web::get().to(services::get_new))
+    .route(
+        "/admin/services/new",
+        web::get().to(service_register::get_new),
+    )
     .service(
         web::resource("/admin/services/preview")
             .app_data(multipart(METADATA_FORM_LIMIT))
-            .route(web::post().to(services::post_preview)),
+            .route(web::post().to(service_register::post_preview)),
     )
     .service(
         web::resource("/admin/services/save")
             .app_data(web::FormConfig::default().limit(METADATA_FORM_LIMIT))
-            .route(web::post().to(services::post_save)),
+            .route(web::post().to(service_register::post_save)),
     )
     .route("/admin/services/{id}", web::get().to(services::get_show))
     .route(
         "/admin/services/{id}/settings",
-        web::post().to(services::post_settings),
+        web::post().to(service_settings::post_settings),
     )
     .route(
         "/admin/services/{id}/assign",
@@ -80,12 +86,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     )
     .route(
         "/admin/services/{id}/attributes",
-        web::post().to(services::post_attributes),
+        web::post().to(service_settings::post_attributes),
     )
     .service(
         web::resource("/admin/services/{id}/icon")
             .app_data(multipart(1024 * 1024))
-            .route(web::post().to(services::post_icon)),
+            .route(web::post().to(service_settings::post_icon)),
     )
     .route("/admin/users", web::get().to(users::get_list))
     .route("/admin/users.csv", web::get().to(user_csv::get_export))
@@ -101,11 +107,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/admin/users/{id}", web::post().to(users::post_edit))
     .route(
         "/admin/users/{id}/action",
-        web::post().to(users::post_action),
+        web::post().to(user_actions::post_action),
     )
     .route(
         "/admin/users/{id}/delete",
-        web::post().to(users::post_delete),
+        web::post().to(user_actions::post_delete),
     )
     .route("/admin/groups", web::get().to(groups::get_list))
     .route("/admin/groups", web::post().to(groups::post_create))

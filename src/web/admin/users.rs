@@ -8,8 +8,8 @@ use serde::{Deserialize, Serialize};
 use crate::auth::extract::{AdminUser, SignedIn};
 use crate::auth::password;
 use crate::db::models::audit;
+use crate::db::models::groups;
 use crate::db::models::users::{self, AdminChange, Role, User};
-use crate::db::models::{groups, sessions};
 use crate::db::{self};
 use crate::domain::users::{self as du, may_manage, may_set_role};
 use crate::error::AppError;
@@ -19,7 +19,7 @@ use crate::web::page::{render, see_other, url_encode, Nav};
 
 const PAGE: i64 = 50;
 
-fn nav(a: &SignedIn) -> Option<Nav> {
+pub(super) fn nav(a: &SignedIn) -> Option<Nav> {
     Some(Nav::new(&a.user, "users"))
 }
 
@@ -229,11 +229,11 @@ pub async fn get_new(
 }
 
 #[derive(Serialize)]
-struct OneTimePage {
-    username: String,
-    password: String,
-    created: bool,
-    id: i32,
+pub(super) struct OneTimePage {
+    pub(super) username: String,
+    pub(super) password: String,
+    pub(super) created: bool,
+    pub(super) id: i32,
 }
 
 pub async fn post_new(
@@ -324,13 +324,13 @@ pub async fn post_new(
     )
 }
 
-async fn load(state: &AppState, id: i32) -> Result<User, AppError> {
+pub(super) async fn load(state: &AppState, id: i32) -> Result<User, AppError> {
     db::run(&state.pool, move |c| users::find(c, id))
         .await?
         .ok_or(AppError::NotFound)
 }
 
-fn forbid_unless_manages(admin: &SignedIn, target: &User) -> Result<(), AppError> {
+pub(super) fn forbid_unless_manages(admin: &SignedIn, target: &User) -> Result<(), AppError> {
     if may_manage(admin.user.role(), target.role()) {
         Ok(())
     } else {
@@ -445,7 +445,7 @@ pub async fn get_show(
 }
 
 /// Whether removing `target` from the contractors would leave none.
-async fn is_last_contractor(state: &AppState, target: &User) -> Result<bool, AppError> {
+pub(super) async fn is_last_contractor(state: &AppState, target: &User) -> Result<bool, AppError> {
     if target.role() != Role::Contractor {
         return Ok(false);
     }
@@ -496,136 +496,4 @@ pub async fn post_edit(
     })
     .await?;
     Ok(see_other(&format!("/admin/users/{id}?notice=saved")))
-}
-
-#[derive(Deserialize)]
-pub struct ActionForm {
-    csrf_token: String,
-    action: String,
-}
-
-pub async fn post_action(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    admin: AdminUser,
-    path: web::Path<i32>,
-    form: web::Form<ActionForm>,
-) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf_token)?;
-    let u = load(&state, path.into_inner()).await?;
-    forbid_unless_manages(&admin.0, &u)?;
-    let id = u.id;
-    let back = |q: &str| Ok(see_other(&format!("/admin/users/{id}?{q}")));
-    let action = form.action.as_str();
-    if u.id == admin.0.user.id && matches!(action, "disable" | "lock") {
-        return back("error=self");
-    }
-    if action == "disable" && is_last_contractor(&state, &u).await? {
-        return back("error=last_contractor");
-    }
-    let now = state.now();
-    let kind = match action {
-        "disable" => "admin.user.disable",
-        "enable" => "admin.user.enable",
-        "lock" => "admin.user.lock",
-        "unlock" => "admin.user.unlock",
-        "reset_password" => "admin.user.reset_password",
-        _ => return Err(AppError::BadRequest(format!("unknown action {action}"))),
-    };
-    let e = event(kind, &admin.0, &req, "").subject(&u.username);
-    if action == "reset_password" {
-        let one_time = password::generate_one_time();
-        let pw = one_time.clone();
-        let hash = web::block(move || password::hash(&pw))
-            .await
-            .map_err(|_| AppError::Internal("hash task cancelled".into()))?
-            .map_err(AppError::Internal)?;
-        db::run(&state.pool, move |c| {
-            audit::insert(c, &e, now)?;
-            users::set_password(c, id, &hash, true, now)?;
-            sessions::delete_for_user(c, id, None)?;
-            Ok(())
-        })
-        .await?;
-        let data = OneTimePage {
-            username: u.username,
-            password: one_time,
-            created: false,
-            id,
-        };
-        return render(
-            &state,
-            &req,
-            StatusCode::OK,
-            "admin/users/one_time",
-            "admin.users_title",
-            nav(&admin.0),
-            data,
-        );
-    }
-    let act = action.to_string();
-    db::run(&state.pool, move |c| {
-        audit::insert(c, &e, now)?;
-        match act.as_str() {
-            "disable" => {
-                users::set_disabled(c, id, true)?;
-                sessions::delete_for_user(c, id, None)?;
-            }
-            "enable" => users::set_disabled(c, id, false)?,
-            "lock" => {
-                users::set_locked(c, id, true)?;
-                sessions::delete_for_user(c, id, None)?;
-            }
-            _ => users::set_locked(c, id, false)?,
-        }
-        Ok(())
-    })
-    .await?;
-    let notice = match action {
-        "disable" => "disabled",
-        "enable" => "enabled",
-        "lock" => "locked",
-        _ => "unlocked",
-    };
-    back(&format!("notice={notice}"))
-}
-
-#[derive(Deserialize)]
-pub struct DeleteForm {
-    csrf_token: String,
-    confirm: String,
-}
-
-pub async fn post_delete(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    admin: AdminUser,
-    path: web::Path<i32>,
-    form: web::Form<DeleteForm>,
-) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form.csrf_token)?;
-    let u = load(&state, path.into_inner()).await?;
-    forbid_unless_manages(&admin.0, &u)?;
-    let id = u.id;
-    if u.id == admin.0.user.id {
-        return Ok(see_other(&format!("/admin/users/{id}?error=self")));
-    }
-    if is_last_contractor(&state, &u).await? {
-        return Ok(see_other(&format!(
-            "/admin/users/{id}?error=last_contractor"
-        )));
-    }
-    if form.confirm.trim() != u.username {
-        return Ok(see_other(&format!("/admin/users/{id}?error=confirm")));
-    }
-    let e = event("admin.user.delete", &admin.0, &req, "")
-        .subject(&u.username)
-        .detail(serde_json::json!({ "profile": AdminChange::of(&u), "role": u.role }));
-    let now = state.now();
-    db::run(&state.pool, move |c| {
-        audit::insert(c, &e, now)?;
-        users::delete(c, id)
-    })
-    .await?;
-    Ok(see_other("/admin/users?deleted=1"))
 }

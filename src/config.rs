@@ -5,6 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context};
 use serde::Deserialize;
 
+use crate::auth::sms::{FileOutbox, HttpGateway, SmsSender};
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
@@ -30,6 +32,29 @@ pub struct Settings {
     pub clock_skew_seconds: i64,
     /// Database pool size.
     pub db_pool_size: u32,
+    /// Wrong passwords (or second-factor codes) in a row that lock an account.
+    pub lockout_threshold: i32,
+    /// A locked account unlocks itself after this many minutes; 0: only an
+    /// admin unlocks it.
+    pub lockout_cooldown_minutes: i64,
+    /// Failed logins from one IP address allowed per window.
+    pub login_ip_max_failures: i32,
+    /// The window of the per-IP throttle, in minutes.
+    pub login_ip_window_minutes: i64,
+    /// Shortest password a person may choose.
+    pub password_min_length: usize,
+    /// Refuse passwords from the built-in list of common passwords.
+    pub password_refuse_common: bool,
+    /// `outbox` (files in `sms_outbox_dir`) or `http` (the gateway).
+    pub sms_sender: String,
+    /// Where the outbox writes messages; default `{data_dir}/sms-outbox`.
+    pub sms_outbox_dir: Option<PathBuf>,
+    /// The gateway's URL (with `sms_sender = "http"`).
+    pub sms_gateway_url: String,
+    /// `Name: value` header sent to the gateway, e.g. `Authorization: Bearer …`.
+    pub sms_gateway_auth_header: String,
+    /// JSON body template; `{to}` and `{message}` are replaced in its strings.
+    pub sms_gateway_body: String,
 }
 
 impl Default for Settings {
@@ -46,9 +71,23 @@ impl Default for Settings {
             service_session_minutes: 480,
             clock_skew_seconds: 180,
             db_pool_size: 8,
+            lockout_threshold: 5,
+            lockout_cooldown_minutes: 0,
+            login_ip_max_failures: 30,
+            login_ip_window_minutes: 15,
+            password_min_length: 12,
+            password_refuse_common: true,
+            sms_sender: "outbox".into(),
+            sms_outbox_dir: None,
+            sms_gateway_url: String::new(),
+            sms_gateway_auth_header: String::new(),
+            sms_gateway_body: DEFAULT_SMS_BODY.into(),
         }
     }
 }
+
+/// The gateway body unless configured otherwise.
+pub const DEFAULT_SMS_BODY: &str = r#"{"to":"{to}","message":"{message}"}"#;
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
@@ -119,6 +158,46 @@ impl Settings {
         )?;
         env_num("OMAKASE_CLOCK_SKEW_SECONDS", &mut self.clock_skew_seconds)?;
         env_num("OMAKASE_DB_POOL_SIZE", &mut self.db_pool_size)?;
+        env_num("OMAKASE_LOCKOUT_THRESHOLD", &mut self.lockout_threshold)?;
+        env_num(
+            "OMAKASE_LOCKOUT_COOLDOWN_MINUTES",
+            &mut self.lockout_cooldown_minutes,
+        )?;
+        env_num(
+            "OMAKASE_LOGIN_IP_MAX_FAILURES",
+            &mut self.login_ip_max_failures,
+        )?;
+        env_num(
+            "OMAKASE_LOGIN_IP_WINDOW_MINUTES",
+            &mut self.login_ip_window_minutes,
+        )?;
+        env_num("OMAKASE_PASSWORD_MIN_LENGTH", &mut self.password_min_length)?;
+        if let Some(v) = env("OMAKASE_PASSWORD_REFUSE_COMMON") {
+            self.password_refuse_common = matches!(v.trim(), "1" | "true" | "yes" | "on");
+        }
+        if let Some(v) = env("OMAKASE_SMS_SENDER") {
+            self.sms_sender = v;
+        }
+        if let Some(v) = env("OMAKASE_SMS_OUTBOX_DIR") {
+            self.sms_outbox_dir = Some(PathBuf::from(v));
+        }
+        if let Some(v) = env("OMAKASE_SMS_GATEWAY_URL") {
+            self.sms_gateway_url = v;
+        }
+        if let Some(v) = env("OMAKASE_SMS_GATEWAY_AUTH_HEADER") {
+            self.sms_gateway_auth_header = v;
+        }
+        if let Some(path) = env("OMAKASE_SMS_GATEWAY_AUTH_HEADER_FILE") {
+            self.sms_gateway_auth_header = std::fs::read_to_string(&path)
+                .with_context(|| {
+                    format!("OMAKASE_SMS_GATEWAY_AUTH_HEADER_FILE: cannot read {path}")
+                })?
+                .trim()
+                .to_string();
+        }
+        if let Some(v) = env("OMAKASE_SMS_GATEWAY_BODY") {
+            self.sms_gateway_body = v;
+        }
         Ok(())
     }
 
@@ -157,7 +236,46 @@ impl Settings {
         if self.db_pool_size == 0 {
             bail!("db_pool_size: must be positive");
         }
+        if !(1..=100).contains(&self.lockout_threshold) {
+            bail!("lockout_threshold: must be between 1 and 100");
+        }
+        if self.lockout_cooldown_minutes < 0 {
+            bail!("lockout_cooldown_minutes: must be 0 (off) or positive");
+        }
+        if self.login_ip_max_failures < 1 || self.login_ip_window_minutes < 1 {
+            bail!("login_ip_max_failures and login_ip_window_minutes: must be positive");
+        }
+        if !(8..=128).contains(&self.password_min_length) {
+            bail!("password_min_length: must be between 8 and 128");
+        }
+        self.sms_sender()
+            .map_err(|e| anyhow::anyhow!(e))
+            .map(|_| ())?;
         Ok(())
+    }
+
+    /// The configured SMS sender.
+    pub fn sms_sender(&self) -> Result<Box<dyn SmsSender>, String> {
+        match self.sms_sender.as_str() {
+            "outbox" => Ok(Box::new(FileOutbox {
+                dir: self
+                    .sms_outbox_dir
+                    .clone()
+                    .unwrap_or_else(|| self.data_dir.join("sms-outbox")),
+            })),
+            "http" => {
+                if self.sms_gateway_url.is_empty() {
+                    return Err("sms_gateway_url: needed with sms_sender = \"http\"".into());
+                }
+                let auth = Some(self.sms_gateway_auth_header.as_str());
+                Ok(Box::new(HttpGateway::new(
+                    &self.sms_gateway_url,
+                    auth,
+                    &self.sms_gateway_body,
+                )?))
+            }
+            other => Err(format!("sms_sender: `outbox` or `http`, not `{other}`")),
+        }
     }
 
     pub fn tz(&self) -> chrono_tz::Tz {

@@ -22,6 +22,8 @@ pub enum AppError {
     LoginRequired(String),
     #[error("password change required")]
     PasswordChangeRequired(String),
+    #[error("second factor required")]
+    SecondFactorRequired(String),
     #[error("not found")]
     NotFound,
     #[error("forbidden: {0}")]
@@ -70,9 +72,9 @@ impl AppError {
     pub fn info(&self) -> ErrorInfo {
         let (code, key) = match self {
             AppError::Saml { code, key, .. } => (*code, *key),
-            AppError::LoginRequired(_) | AppError::PasswordChangeRequired(_) => {
-                ("AUTH-001", "error.login_required")
-            }
+            AppError::LoginRequired(_)
+            | AppError::PasswordChangeRequired(_)
+            | AppError::SecondFactorRequired(_) => ("AUTH-001", "error.login_required"),
             AppError::NotFound => ("HTTP-404", "error.not_found"),
             AppError::Forbidden(_) => ("HTTP-403", "error.forbidden"),
             AppError::Csrf => ("HTTP-403", "error.csrf"),
@@ -100,9 +102,9 @@ impl ResponseError for AppError {
             AppError::Saml { status, .. } => {
                 StatusCode::from_u16(*status).unwrap_or(StatusCode::BAD_REQUEST)
             }
-            AppError::LoginRequired(_) | AppError::PasswordChangeRequired(_) => {
-                StatusCode::SEE_OTHER
-            }
+            AppError::LoginRequired(_)
+            | AppError::PasswordChangeRequired(_)
+            | AppError::SecondFactorRequired(_) => StatusCode::SEE_OTHER,
             AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Csrf => StatusCode::FORBIDDEN,
@@ -115,6 +117,7 @@ impl ResponseError for AppError {
         match self {
             AppError::LoginRequired(next) => return redirect_with_next("/login", next),
             AppError::PasswordChangeRequired(next) => return redirect_with_next("/password", next),
+            AppError::SecondFactorRequired(next) => return redirect_with_next("/mfa", next),
             _ => {}
         }
         let info = self.info();

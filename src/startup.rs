@@ -70,6 +70,8 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<
         })
     })?;
     let templates = crate::templates::load().map_err(anyhow::Error::msg)?;
+    let sms: Arc<dyn crate::auth::sms::SmsSender> =
+        Arc::from(settings.sms_sender().map_err(anyhow::Error::msg)?);
     let entity_id = settings.entity_id();
     let sso_url = settings.sso_url();
     let metadata_xml = metadata::render(&IdpMetadata {
@@ -86,6 +88,7 @@ pub fn build_state(settings: Settings, clock: Arc<dyn Clock>) -> anyhow::Result<
         entity_id,
         sso_url,
         metadata_xml,
+        sms,
         settings,
     })
 }
@@ -121,9 +124,12 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         loop {
             tick.tick().await;
             let (now, idle) = (purge.now(), purge.idle_timeout());
-            if let Err(e) =
-                db::run(&purge.pool, move |c| sessions::purge_expired(c, now, idle)).await
-            {
+            let purged = db::run(&purge.pool, move |c| {
+                sessions::purge_expired(c, now, idle)?;
+                crate::db::models::mfa::purge_sms(c, now - chrono::Duration::days(1))
+            })
+            .await;
+            if let Err(e) = purged {
                 tracing::warn!(error = %e, "session purge failed");
             }
         }
@@ -143,7 +149,7 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
             }
         }
     });
-    tracing::info!(listen = %listen, entity_id = %data.entity_id, "omakase is serving");
+    tracing::info!(listen = %listen, entity_id = %data.entity_id, sms = %data.sms.describe(), "omakase is serving");
     HttpServer::new(move || app(data.clone()))
         .bind(&listen)
         .with_context(|| format!("cannot listen on {listen}"))?

@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Duration, Utc};
 
+use crate::auth::sms::SmsSender;
 use crate::clock::Clock;
 use crate::config::Settings;
 use crate::db::DbPool;
@@ -22,6 +23,8 @@ pub struct AppState {
     pub sso_url: String,
     /// The IdP metadata document, rendered once.
     pub metadata_xml: String,
+    /// Where SMS one-time codes go.
+    pub sms: Arc<dyn SmsSender>,
 }
 
 impl AppState {

@@ -16,7 +16,8 @@ pub struct Assets;
 pub type Templates = Handlebars<'static>;
 
 /// `{{t "key"}}`: the text of `key` in the page's language (`lang` at the
-/// root of the context). A missing key is an error, never a silent blank.
+/// root of the context), with `{0}`, `{1}` … replaced by further
+/// parameters. A missing key is an error, never a silent blank.
 fn t_helper(
     h: &Helper<'_>,
     _: &Handlebars<'_>,
@@ -38,9 +39,21 @@ fn t_helper(
             "no translation {lang}:{key}"
         )))
     })?;
-    out.write(&handlebars::html_escape(text))?;
+    // `{{t "key" a b}}` puts the further parameters in for {0}, {1}, ….
+    let mut text = text.to_string();
+    for (i, p) in h.params().iter().enumerate().skip(1) {
+        let v = match p.value() {
+            serde_json::Value::String(s) => s.clone(),
+            other => other.to_string(),
+        };
+        text = text.replace(&format!("{{{}}}", i - 1), &v);
+    }
+    out.write(&handlebars::html_escape(&text))?;
     Ok(())
 }
+
+// `{{urlencode s}}`: `s` percent-encoded for a query string value.
+handlebars::handlebars_helper!(url_helper: |s: str| url::form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>());
 
 // `(concat "a." b)`: two strings joined, for building i18n keys.
 handlebars::handlebars_helper!(concat_helper: |a: str, b: str| format!("{a}{b}"));
@@ -52,6 +65,7 @@ pub fn load() -> Result<Templates, String> {
     hb.set_strict_mode(true);
     hb.register_helper("t", Box::new(t_helper));
     hb.register_helper("concat", Box::new(concat_helper));
+    hb.register_helper("urlencode", Box::new(url_helper));
     for path in Assets::iter() {
         let Some(name) = path.strip_suffix(".hbs") else {
             continue;

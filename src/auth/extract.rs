@@ -4,10 +4,11 @@ use actix_web::dev::Payload;
 use actix_web::{web, FromRequest, HttpRequest};
 use futures_util::future::LocalBoxFuture;
 
-use super::token;
+use super::{mfa, token};
 use crate::db::models::sessions::{self, Session};
 use crate::db::models::users::{Role, User};
 use crate::error::AppError;
+use crate::saml::authn_context::Achieved;
 use crate::state::AppState;
 use crate::web::cookies::SESSION_COOKIE;
 
@@ -17,6 +18,21 @@ pub struct SignedIn {
     pub session: Session,
     pub user: User,
     pub token_hash: String,
+}
+
+impl SignedIn {
+    /// Password and, where one is due, the second factor are done.
+    pub fn is_complete(&self) -> bool {
+        self.session.stage == mfa::STAGE_FULL
+    }
+
+    /// What the person did to authenticate in this session.
+    pub fn achieved(&self) -> Achieved<'_> {
+        match self.session.mfa_at {
+            Some(_) => Achieved::SecondFactor(&self.session.mfa_method),
+            None => Achieved::Password,
+        }
+    }
 }
 
 /// Looks the request's session up, if any.
@@ -52,8 +68,24 @@ pub fn return_path(req: &HttpRequest) -> String {
     }
 }
 
-/// A signed-in person who may use the portal (no pending forced password
-/// change); otherwise the login or password page comes first.
+/// What a session must do before it may be used, as the redirect there
+/// (coming back to `here`): the second factor, the forced password change,
+/// or setting up a second factor.
+pub fn unfinished(s: &SignedIn, here: &str) -> Option<AppError> {
+    if s.session.stage == mfa::STAGE_MFA {
+        Some(AppError::SecondFactorRequired(here.to_string()))
+    } else if s.user.must_change_password {
+        Some(AppError::PasswordChangeRequired(here.to_string()))
+    } else if !s.is_complete() {
+        Some(AppError::SecondFactorRequired(here.to_string()))
+    } else {
+        None
+    }
+}
+
+/// A signed-in person who may use the portal: the second factor given (or
+/// set up) and no forced password change pending; otherwise the page that
+/// comes first.
 pub struct CurrentUser(pub SignedIn);
 
 impl FromRequest for CurrentUser {
@@ -63,18 +95,19 @@ impl FromRequest for CurrentUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         let req = req.clone();
         Box::pin(async move {
-            match load(&req).await? {
-                None => Err(AppError::LoginRequired(return_path(&req))),
-                Some(s) if s.user.must_change_password => {
-                    Err(AppError::PasswordChangeRequired(return_path(&req)))
-                }
-                Some(s) => Ok(CurrentUser(s)),
+            let Some(s) = load(&req).await? else {
+                return Err(AppError::LoginRequired(return_path(&req)));
+            };
+            match unfinished(&s, &return_path(&req)) {
+                Some(e) => Err(e),
+                None => Ok(CurrentUser(s)),
             }
         })
     }
 }
 
-/// Any signed-in person, even one who must still change the password.
+/// A signed-in person past the second factor, even one who must still
+/// change the password or set up a second factor.
 pub struct AnySession(pub SignedIn);
 
 impl FromRequest for AnySession {
@@ -86,7 +119,28 @@ impl FromRequest for AnySession {
         Box::pin(async move {
             match load(&req).await? {
                 None => Err(AppError::LoginRequired(return_path(&req))),
+                Some(s) if s.session.stage == mfa::STAGE_MFA => {
+                    Err(AppError::SecondFactorRequired(return_path(&req)))
+                }
                 Some(s) => Ok(AnySession(s)),
+            }
+        })
+    }
+}
+
+/// Any session, in any stage (the second-factor pages).
+pub struct PartialSession(pub SignedIn);
+
+impl FromRequest for PartialSession {
+    type Error = AppError;
+    type Future = LocalBoxFuture<'static, Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let req = req.clone();
+        Box::pin(async move {
+            match load(&req).await? {
+                None => Err(AppError::LoginRequired(return_path(&req))),
+                Some(s) => Ok(PartialSession(s)),
             }
         })
     }

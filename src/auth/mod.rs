@@ -2,5 +2,9 @@
 
 pub mod csrf;
 pub mod extract;
+pub mod lockout;
+pub mod mfa;
 pub mod password;
+pub mod sms;
 pub mod token;
+pub mod totp;

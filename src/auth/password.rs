@@ -1,5 +1,6 @@
 //! Password hashing (argon2id, m=19456 KiB, t=2, p=1) and policy.
 
+use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use argon2::password_hash::{
@@ -7,36 +8,6 @@ use argon2::password_hash::{
 };
 use argon2::Argon2;
 use rand::Rng;
-
-/// Minimum length of a password a person chooses.
-pub const MIN_LENGTH: usize = 12;
-
-const COMMON: &[&str] = &[
-    "password",
-    "password1",
-    "password123",
-    "123456789012",
-    "1234567890123",
-    "qwertyuiopas",
-    "qwerty123456",
-    "iloveyou1234",
-    "passwordpassword",
-    "abc123456789",
-    "111111111111",
-    "000000000000",
-    "aaaaaaaaaaaa",
-    "letmein12345",
-    "welcome12345",
-    "administrator",
-    "omakaselogin",
-    "omakase12345",
-    "p@ssw0rd1234",
-    "password1234",
-    "qwertyuiop12",
-    "1q2w3e4r5t6y",
-    "changeme1234",
-    "zaq12wsxcde3",
-];
 
 pub fn hash(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut OsRng);
@@ -82,15 +53,57 @@ impl PolicyViolation {
     }
 }
 
-pub fn check_policy(password: &str, username: &str) -> Result<(), PolicyViolation> {
-    if password.chars().count() < MIN_LENGTH {
+/// What a password a person chooses must be (from the configuration).
+#[derive(Debug, Clone, Copy)]
+pub struct Policy {
+    pub min_length: usize,
+    pub refuse_common: bool,
+}
+
+impl Policy {
+    pub fn of(s: &crate::config::Settings) -> Self {
+        Policy {
+            min_length: s.password_min_length,
+            refuse_common: s.password_refuse_common,
+        }
+    }
+}
+
+fn common_passwords() -> &'static HashSet<&'static str> {
+    static SET: OnceLock<HashSet<&'static str>> = OnceLock::new();
+    SET.get_or_init(|| {
+        include_str!("common_passwords.txt")
+            .lines()
+            .filter(|l| !l.starts_with('#') && !l.is_empty())
+            .collect()
+    })
+}
+
+/// A listed common password, or one with digits and symbols appended to
+/// a listed word of six letters or more ("dragon2026!").
+fn is_common(lower: &str) -> bool {
+    let list = common_passwords();
+    if list.contains(lower) {
+        return true;
+    }
+    let stem = lower.trim_end_matches(|c: char| !c.is_alphabetic());
+    stem.chars().count() >= 6 && stem.len() < lower.len() && list.contains(stem)
+}
+
+pub fn check_policy(
+    password: &str,
+    username: &str,
+    policy: &Policy,
+) -> Result<(), PolicyViolation> {
+    if password.chars().count() < policy.min_length {
         return Err(PolicyViolation::TooShort);
     }
     let lower = password.to_lowercase();
-    if lower == username.to_lowercase() {
+    let name = username.to_lowercase();
+    if lower == name || (name.chars().count() >= 4 && lower.contains(&name)) {
         return Err(PolicyViolation::SameAsUsername);
     }
-    if COMMON.contains(&lower.as_str()) {
+    if policy.refuse_common && is_common(&lower) {
         return Err(PolicyViolation::Common);
     }
     Ok(())
@@ -120,18 +133,47 @@ mod tests {
 
     #[test]
     fn policy() {
-        assert_eq!(check_policy("short", "u"), Err(PolicyViolation::TooShort));
+        let p = Policy {
+            min_length: 12,
+            refuse_common: true,
+        };
         assert_eq!(
-            check_policy("yamada.taro1", "Yamada.Taro1"),
+            check_policy("short", "u", &p),
+            Err(PolicyViolation::TooShort)
+        );
+        assert_eq!(
+            check_policy("yamada.taro1", "Yamada.Taro1", &p),
             Err(PolicyViolation::SameAsUsername)
         );
         assert_eq!(
-            check_policy("Password1234", "u"),
-            Err(PolicyViolation::Common)
+            check_policy("my-name-is-yamada.taro", "yamada.taro", &p),
+            Err(PolicyViolation::SameAsUsername)
         );
-        assert!(check_policy("kiji-mo-nakazuba", "u").is_ok());
+        for common in [
+            "Password1234",
+            "baseball1234",
+            "sunshine2026!",
+            "qwertyuiop12",
+        ] {
+            assert_eq!(
+                check_policy(common, "u", &p),
+                Err(PolicyViolation::Common),
+                "{common}"
+            );
+        }
+        assert!(check_policy("kiji-mo-nakazuba", "u", &p).is_ok());
+        let lax = Policy {
+            min_length: 8,
+            refuse_common: false,
+        };
+        assert!(check_policy("baseball", "u", &lax).is_ok());
+        assert_eq!(
+            check_policy("baseball", "u", &p),
+            Err(PolicyViolation::TooShort)
+        );
         let otp = generate_one_time();
         assert_eq!(otp.len(), 16);
-        assert!(check_policy(&otp, "u").is_ok());
+        assert!(check_policy(&otp, "u", &p).is_ok());
+        assert!(common_passwords().len() > 10_000);
     }
 }

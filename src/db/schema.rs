@@ -19,6 +19,10 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         locked -> Bool,
+        failed_logins -> Integer,
+        auto_locked_at -> Nullable<Timestamp>,
+        mfa_required -> Bool,
+        sms_mfa -> Bool,
     }
 }
 
@@ -46,6 +50,7 @@ diesel::table! {
         attribute_release -> Text,
         icon_type -> Text,
         icon -> Nullable<Binary>,
+        mfa_required -> Bool,
     }
 }
 
@@ -79,6 +84,9 @@ diesel::table! {
         expires_at -> Timestamp,
         ip -> Text,
         user_agent -> Text,
+        stage -> Text,
+        mfa_at -> Nullable<Timestamp>,
+        mfa_method -> Text,
     }
 }
 
@@ -106,6 +114,7 @@ diesel::table! {
         name_id_format -> Text,
         created_at -> Timestamp,
         expires_at -> Timestamp,
+        requested_context -> Text,
     }
 }
 
@@ -139,6 +148,7 @@ diesel::table! {
         id -> Integer,
         name -> Text,
         created_at -> Timestamp,
+        mfa_required -> Bool,
     }
 }
 
@@ -163,6 +173,57 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    totp_factors (user_id) {
+        user_id -> Integer,
+        secret -> Text,
+        confirmed -> Bool,
+        last_step -> BigInt,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    recovery_codes (id) {
+        id -> Integer,
+        user_id -> Integer,
+        code_hash -> Text,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    sms_codes (id) {
+        id -> Integer,
+        user_id -> Integer,
+        session_id -> Integer,
+        purpose -> Text,
+        mobile -> Text,
+        code_hash -> Text,
+        attempts -> Integer,
+        sends -> Integer,
+        created_at -> Timestamp,
+        sent_at -> Timestamp,
+        expires_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    login_throttle (bucket) {
+        bucket -> Text,
+        window_start -> Timestamp,
+        hits -> Integer,
+    }
+}
+
+diesel::table! {
+    security_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
 diesel::joinable!(group_members -> groups (group_id));
 diesel::joinable!(group_members -> users (user_id));
 diesel::joinable!(group_services -> groups (group_id));
@@ -174,6 +235,9 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(session_services -> sessions (session_id));
 diesel::joinable!(session_services -> services (service_id));
 diesel::joinable!(pending_requests -> services (service_id));
+diesel::joinable!(totp_factors -> users (user_id));
+diesel::joinable!(recovery_codes -> users (user_id));
+diesel::joinable!(sms_codes -> users (user_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     users,
@@ -191,6 +255,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     group_members,
     group_services,
     contract_settings,
+    totp_factors,
+    recovery_codes,
+    sms_codes,
+    login_throttle,
+    security_settings,
 );
 
 diesel::table! {

@@ -12,11 +12,12 @@ use crate::db::models::services::{self, Service};
 use crate::db::models::{saml_state, users::User};
 use crate::domain::attributes;
 use crate::error::AppError;
+use crate::saml::authn_context::{decide, Achieved, Decision};
 use crate::saml::authn_request::RequestedAuthnContext;
 use crate::saml::nameid::{persistent_id, NameIdFormat};
 use crate::saml::response::{self, new_id};
 use crate::saml::sp_metadata::AcsEndpoint;
-use crate::saml::{status, AC_PASSWORD_PROTECTED};
+use crate::saml::status;
 use crate::state::AppState;
 use crate::web::login::client_ip;
 use crate::web::page::render;
@@ -29,47 +30,28 @@ pub struct Target {
     pub in_response_to: Option<String>,
     pub relay_state: Option<String>,
     pub format: NameIdFormat,
+    /// The SP's RequestedAuthnContext, if it sent one.
+    pub requested: Option<RequestedAuthnContext>,
 }
 
-/// Strength of the authentication context classes we know; a password
-/// login gives `PASSWORD_LEVEL`.
-fn class_level(class: &str) -> Option<u8> {
-    match class.rsplit(':').next().unwrap_or("") {
-        "unspecified" | "InternetProtocol" | "PreviousSession" => Some(0),
-        "Password" | "InternetProtocolPassword" => Some(1),
-        "PasswordProtectedTransport" => Some(2),
-        "TimeSyncToken"
-        | "MobileTwoFactorContract"
-        | "MobileTwoFactorUnregistered"
-        | "Smartcard"
-        | "SmartcardPKI"
-        | "X509"
-        | "TLSClient" => Some(3),
-        _ => None,
+/// Whether this person must give a second factor before an assertion for
+/// `service` is issued: the service requires one, the request asks for a
+/// class only a second factor meets, or the person (their own setting, a
+/// group, or everybody) must use one.
+pub async fn needs_second_factor(
+    state: &AppState,
+    who: &SignedIn,
+    service: &Service,
+    requested: Option<&RequestedAuthnContext>,
+) -> Result<bool, AppError> {
+    if who.session.mfa_at.is_some() {
+        return Ok(false);
     }
-}
-
-const PASSWORD_LEVEL: u8 = 2;
-
-/// Whether a password login satisfies the SP's RequestedAuthnContext
-/// (SAML core §3.3.2.2.1). Unknown classes count as stronger than ours.
-pub fn password_satisfies(rac: &RequestedAuthnContext) -> bool {
-    if rac.class_refs.is_empty() {
-        return true;
+    if service.mfa_required || decide(requested, Achieved::Password) == Decision::StepUp {
+        return Ok(true);
     }
-    let levels = rac.class_refs.iter().map(|c| class_level(c));
-    match rac.comparison.as_str() {
-        "minimum" => levels
-            .into_iter()
-            .any(|l| matches!(l, Some(l) if l <= PASSWORD_LEVEL)),
-        "better" => levels
-            .into_iter()
-            .any(|l| matches!(l, Some(l) if l < PASSWORD_LEVEL)),
-        "maximum" => levels
-            .into_iter()
-            .any(|l| l.map(|l| l >= PASSWORD_LEVEL).unwrap_or(true)),
-        _ => rac.class_refs.iter().any(|c| c == AC_PASSWORD_PROTECTED),
-    }
+    let user = who.user.clone();
+    Ok(db::run(&state.pool, move |c| crate::auth::mfa::required(c, &user)).await?)
 }
 
 /// The NameID format to use: the service's, or one the request names that
@@ -165,6 +147,18 @@ pub async fn issue(
 ) -> Result<HttpResponse, AppError> {
     let u = &who.user;
     let svc = &target.service;
+    let class = match decide(target.requested.as_ref(), who.achieved()) {
+        Decision::Answer(class) => class,
+        Decision::StepUp | Decision::Refuse => {
+            let f = Failure {
+                top: status::RESPONDER,
+                second: Some(status::NO_AUTHN_CONTEXT),
+                message: "the requested authentication context cannot be satisfied",
+                subject: &u.username,
+            };
+            return failure(state, req, &target, f).await;
+        }
+    };
     let name_id = name_id_value(state, u, svc, target.format)?;
     let now = state.now();
     let session_index = new_id();
@@ -191,9 +185,9 @@ pub async fn issue(
             name_id: &name_id,
             name_id_format: target.format,
             session_index: &session_index,
-            authn_instant: db::from_naive(who.session.authn_instant),
+            authn_instant: db::from_naive(who.session.mfa_at.unwrap_or(who.session.authn_instant)),
             session_not_on_or_after: now + Duration::minutes(i64::from(svc.session_minutes.max(1))),
-            authn_context_class: AC_PASSWORD_PROTECTED,
+            authn_context_class: class,
             attributes: &attrs,
             sign_assertion: svc.sign_assertion,
             sign_response: svc.sign_response,
@@ -215,6 +209,7 @@ pub async fn issue(
             "acs": target.acs_url,
             "in_response_to": target.in_response_to,
             "name_id_format": target.format.key(),
+            "authn_context": class,
         }));
     db::run(&state.pool, move |c| {
         audit::insert(c, &e, now)?;
@@ -328,37 +323,4 @@ fn post_page(
     resp.headers_mut()
         .insert(header::CONTENT_SECURITY_POLICY, value);
     Ok(resp)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn rac(comparison: &str, classes: &[&str]) -> RequestedAuthnContext {
-        RequestedAuthnContext {
-            comparison: comparison.into(),
-            class_refs: classes.iter().map(|s| s.to_string()).collect(),
-        }
-    }
-
-    const PPT: &str = AC_PASSWORD_PROTECTED;
-    const PW: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:Password";
-    const MFA: &str = "https://refeds.org/profile/mfa";
-    const TOTP: &str = "urn:oasis:names:tc:SAML:2.0:ac:classes:TimeSyncToken";
-
-    #[test]
-    fn authn_context_comparisons() {
-        assert!(password_satisfies(&rac("exact", &[PPT])));
-        assert!(!password_satisfies(&rac("exact", &[PW])));
-        assert!(!password_satisfies(&rac("exact", &[MFA])));
-        assert!(password_satisfies(&rac("minimum", &[PW])));
-        assert!(password_satisfies(&rac("minimum", &[PPT])));
-        assert!(!password_satisfies(&rac("minimum", &[TOTP])));
-        assert!(!password_satisfies(&rac("minimum", &[MFA])));
-        assert!(password_satisfies(&rac("better", &[PW])));
-        assert!(!password_satisfies(&rac("better", &[PPT])));
-        assert!(password_satisfies(&rac("maximum", &[TOTP])));
-        assert!(!password_satisfies(&rac("maximum", &[PW])));
-        assert!(password_satisfies(&rac("exact", &[])));
-    }
 }

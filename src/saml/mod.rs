@@ -1,6 +1,7 @@
 //! SAML 2.0 protocol: parse, validate, build and sign. No HTTP, no database,
 //! no clock reads: callers pass the time in.
 
+pub mod authn_context;
 pub mod authn_request;
 pub mod binding;
 pub mod keygen;

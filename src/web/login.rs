@@ -1,19 +1,22 @@
-//! ログイン, ログアウト and パスワード変更.
+//! ログイン and ログアウト: the password step, with the account lock and the
+//! per-IP throttle, and the start of the second-factor step.
 
-use actix_web::http::StatusCode;
+use actix_web::http::{header, StatusCode};
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::csrf;
-use crate::auth::extract::{AnySession, MaybeSession};
-use crate::auth::{password, token};
+use crate::auth::extract::MaybeSession;
+use crate::auth::lockout::{self, Begin, Policy};
+use crate::auth::{mfa, password, token};
 use crate::db::models::audit::{self, Event};
+use crate::db::models::contract::{self, Contract};
 use crate::db::models::{sessions, users};
 use crate::db::{self, to_naive};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::cookies;
-use crate::web::page::{self, render, safe_next, see_other, url_encode, Nav};
+use crate::web::page::{render, safe_next, see_other, url_encode};
 
 const MAX_FIELD: usize = 1024;
 
@@ -21,6 +24,15 @@ const MAX_FIELD: usize = 1024;
 pub struct LoginQuery {
     next: Option<String>,
     reauth: Option<String>,
+    notice: Option<String>,
+}
+
+/// Why the login page is shown again.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Refusal {
+    Failed,
+    Locked,
+    Throttled,
 }
 
 #[derive(Serialize)]
@@ -29,6 +41,9 @@ struct LoginPage {
     next: String,
     reauth: bool,
     error_key: Option<&'static str>,
+    notice_key: Option<&'static str>,
+    locked: bool,
+    contact: Option<Contract>,
 }
 
 pub async fn get_login(
@@ -39,14 +54,23 @@ pub async fn get_login(
 ) -> Result<HttpResponse, AppError> {
     let next = safe_next(q.next.as_deref()).unwrap_or_else(|| "/".into());
     let reauth = q.reauth.is_some();
-    if session.0.is_some() && !reauth {
+    if session.0.as_ref().is_some_and(|s| s.is_complete()) && !reauth {
         return Ok(see_other(&next));
     }
+    let notice_key = match q.notice.as_deref() {
+        Some("signed_out_everywhere") => Some("sessions.signed_out_everywhere"),
+        Some("session_ended") => Some("sessions.ended_current"),
+        Some("locked") => Some("login.locked"),
+        _ => None,
+    };
     let data = LoginPage {
         username: String::new(),
         next,
         reauth,
         error_key: None,
+        notice_key,
+        locked: false,
+        contact: None,
     };
     render(
         &state,
@@ -67,11 +91,6 @@ pub struct LoginForm {
     next: Option<String>,
 }
 
-enum Checked {
-    Ok(Box<users::User>),
-    Failed,
-}
-
 pub async fn post_login(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -84,38 +103,126 @@ pub async fn post_login(
     let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/".into());
     let username = form.username.trim().to_string();
     if username.is_empty() || username.len() > 256 || form.password.len() > MAX_FIELD {
-        return login_failed(&state, &req, username, next);
+        return refused(&state, &req, username, next, Refusal::Failed).await;
     }
-    let pool = state.pool.clone();
-    let name = username.clone();
-    let pw = form.password;
-    let checked = web::block(move || -> Result<Checked, db::DbError> {
-        let user = db::run_sync(&pool, |c| users::find_by_username(c, &name))?;
-        Ok(match user {
-            Some(u) if !u.disabled && !u.locked => match &u.password_hash {
-                Some(h) if password::verify(h, &pw) => Checked::Ok(Box::new(u)),
-                _ => Checked::Failed,
-            },
-            _ => {
-                password::verify_dummy(&pw);
-                Checked::Failed
-            }
-        })
+    let ip = client_ip(&req);
+    let policy = Policy::of(&state.settings);
+    let now = state.now();
+    let (name, addr) = (username.clone(), ip.clone());
+    let begin = db::run(&state.pool, move |c| {
+        lockout::begin(c, &name, &addr, &policy, now)
     })
-    .await
-    .map_err(|_| AppError::Internal("login task cancelled".into()))??;
-    let user = match checked {
-        Checked::Ok(u) => *u,
-        Checked::Failed => {
-            tracing::warn!(username = %username, ip = %client_ip(&req), "login failed");
-            let e = Event::new("login.failure", "")
-                .subject(&username)
-                .ip(&client_ip(&req));
-            let now = state.now();
+    .await?;
+    let user = match begin {
+        Begin::Throttled => {
+            tracing::warn!(ip = %ip, "login throttled");
+            let e = Event::new("login.throttled", "").subject(&username).ip(&ip);
             db::run(&state.pool, move |c| audit::insert(c, &e, now)).await?;
-            return login_failed(&state, &req, username, next);
+            return refused(&state, &req, username, next, Refusal::Throttled).await;
         }
+        Begin::Locked => {
+            let e = Event::new("login.locked", "").subject(&username).ip(&ip);
+            db::run(&state.pool, move |c| audit::insert(c, &e, now)).await?;
+            return refused(&state, &req, username, next, Refusal::Locked).await;
+        }
+        Begin::NoUser => {
+            let pw = form.password;
+            web::block(move || password::verify_dummy(&pw))
+                .await
+                .map_err(|_| AppError::Internal("login task cancelled".into()))?;
+            return failed(&state, &req, username, next, None).await;
+        }
+        Begin::Check(u) => *u,
     };
+    let (stored, pw) = (
+        user.password_hash.clone().unwrap_or_default(),
+        form.password,
+    );
+    let right = web::block(move || password::verify(&stored, &pw))
+        .await
+        .map_err(|_| AppError::Internal("login task cancelled".into()))?;
+    if !right {
+        return failed(&state, &req, username, next, Some(user)).await;
+    }
+    let u = user.clone();
+    let stage = db::run(&state.pool, move |c| mfa::login_stage(c, &u)).await?;
+    start_session(&state, &req, &user, stage, &next).await
+}
+
+/// A wrong password (or an unknown user): the same answer either way,
+/// unless this failure locked the account.
+async fn failed(
+    state: &AppState,
+    req: &HttpRequest,
+    username: String,
+    next: String,
+    user: Option<users::User>,
+) -> Result<HttpResponse, AppError> {
+    let ip = client_ip(req);
+    tracing::warn!(username = %username, ip = %ip, "login failed");
+    let (now, policy) = (state.now(), Policy::of(&state.settings));
+    let e = Event::new("login.failure", "").subject(&username).ip(&ip);
+    let locked = db::run(&state.pool, move |c| {
+        audit::insert(c, &e, now)?;
+        match &user {
+            Some(u) => lockout::password_failed(c, u, &policy, now),
+            None => Ok(false),
+        }
+    })
+    .await?;
+    let why = if locked {
+        Refusal::Locked
+    } else {
+        Refusal::Failed
+    };
+    refused(state, req, username, next, why).await
+}
+
+async fn refused(
+    state: &AppState,
+    req: &HttpRequest,
+    username: String,
+    next: String,
+    why: Refusal,
+) -> Result<HttpResponse, AppError> {
+    let contact = if why == Refusal::Locked {
+        Some(db::run(&state.pool, contract::load).await?)
+    } else {
+        None
+    };
+    let (status, key) = match why {
+        Refusal::Failed => (StatusCode::UNAUTHORIZED, "login.failed"),
+        Refusal::Locked => (StatusCode::FORBIDDEN, "login.locked"),
+        Refusal::Throttled => (StatusCode::TOO_MANY_REQUESTS, "login.throttled"),
+    };
+    let data = LoginPage {
+        username,
+        next,
+        reauth: false,
+        error_key: Some(key),
+        notice_key: None,
+        locked: why == Refusal::Locked,
+        contact,
+    };
+    let mut resp = render(state, req, status, "login/login", "login.title", None, data)?;
+    if why == Refusal::Throttled {
+        let secs = state.settings.login_ip_window_minutes * 60;
+        if let Ok(v) = header::HeaderValue::from_str(&secs.to_string()) {
+            resp.headers_mut().insert(header::RETRY_AFTER, v);
+        }
+    }
+    Ok(resp)
+}
+
+/// The password was right: a new session (a new token: no fixation) in
+/// `stage`, then the second factor, the password change, or `next`.
+async fn start_session(
+    state: &AppState,
+    req: &HttpRequest,
+    user: &users::User,
+    stage: &'static str,
+    next: &str,
+) -> Result<HttpResponse, AppError> {
     let token = token::new_token();
     let token_hash = token::hash(&token);
     let old = req
@@ -123,21 +230,28 @@ pub async fn post_login(
         .map(|c| token::hash(c.value()));
     let now = state.now();
     let expires = now + state.absolute_timeout();
-    let ip = client_ip(&req);
+    let ip = client_ip(req);
     let ua: String = req
         .headers()
-        .get(actix_web::http::header::USER_AGENT)
+        .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .chars()
         .take(256)
         .collect();
-    let uid = user.id;
-    let e = Event::new("login.success", &user.username)
+    let (uid, complete) = (user.id, stage != mfa::STAGE_MFA);
+    let kind = if complete {
+        "login.success"
+    } else {
+        "login.password"
+    };
+    let e = Event::new(kind, &user.username)
         .subject(&user.username)
         .ip(&ip);
+    let addr = ip.clone();
     db::run(&state.pool, move |c| {
         audit::insert(c, &e, now)?;
+        lockout::succeeded(c, uid, &addr, complete)?;
         if let Some(old) = old {
             sessions::delete_by_token(c, &old)?;
         }
@@ -150,46 +264,31 @@ pub async fn post_login(
                 last_seen_at: to_naive(now),
                 authn_instant: to_naive(now),
                 expires_at: to_naive(expires),
-                ip: &ip,
+                ip: &addr,
                 user_agent: &ua,
+                stage,
             },
         )?;
-        users::record_login(c, uid, now)
+        if complete {
+            users::record_login(c, uid, now)?;
+        }
+        Ok(())
     })
     .await?;
-    tracing::info!(username = %user.username, ip = %client_ip(&req), "login");
-    let target = if user.must_change_password {
-        format!("/password?next={}", url_encode(&next))
+    tracing::info!(username = %user.username, ip = %ip, stage, "password accepted");
+    let target = if stage == mfa::STAGE_MFA {
+        format!("/mfa?next={}", url_encode(next))
+    } else if user.must_change_password {
+        format!("/password?next={}", url_encode(next))
+    } else if stage == mfa::STAGE_ENROL {
+        format!("/mfa/setup?next={}", url_encode(next))
     } else {
-        next
+        next.to_string()
     };
     let mut resp = see_other(&target);
     resp.add_cookie(&cookies::session(token, state.settings.secure_cookies()))
         .map_err(|e| AppError::Internal(e.to_string()))?;
     Ok(resp)
-}
-
-fn login_failed(
-    state: &AppState,
-    req: &HttpRequest,
-    username: String,
-    next: String,
-) -> Result<HttpResponse, AppError> {
-    let data = LoginPage {
-        username,
-        next,
-        reauth: false,
-        error_key: Some("login.failed"),
-    };
-    render(
-        state,
-        req,
-        StatusCode::UNAUTHORIZED,
-        "login/login",
-        "login.title",
-        None,
-        data,
-    )
 }
 
 /// The peer address (no proxy header is trusted).
@@ -223,127 +322,12 @@ pub async fn post_logout(
         })
         .await?;
     }
-    let mut resp = see_other("/login");
-    resp.add_cookie(&cookies::clear_session(state.settings.secure_cookies()))
-        .map_err(|e| AppError::Internal(e.to_string()))?;
-    Ok(resp)
+    Ok(signed_out(&state, "/login"))
 }
 
-#[derive(Serialize)]
-struct PasswordPage {
-    must_change: bool,
-    next: String,
-    error_key: Option<&'static str>,
-}
-
-pub async fn get_password(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    q: web::Query<LoginQuery>,
-    s: AnySession,
-) -> Result<HttpResponse, AppError> {
-    let data = PasswordPage {
-        must_change: s.0.user.must_change_password,
-        next: safe_next(q.next.as_deref()).unwrap_or_else(|| "/".into()),
-        error_key: None,
-    };
-    let nav = Nav::new(&s.0.user, "password");
-    render(
-        &state,
-        &req,
-        StatusCode::OK,
-        "login/password",
-        "password.title",
-        Some(nav),
-        data,
-    )
-}
-
-#[derive(Deserialize)]
-pub struct PasswordForm {
-    csrf_token: String,
-    current: String,
-    new: String,
-    confirm: String,
-    next: Option<String>,
-}
-
-pub async fn post_password(
-    state: web::Data<AppState>,
-    req: HttpRequest,
-    s: AnySession,
-    form: web::Form<PasswordForm>,
-) -> Result<HttpResponse, AppError> {
-    let form = form.into_inner();
-    if !csrf::verify(&req, &form.csrf_token) {
-        return Err(AppError::Csrf);
-    }
-    let user = s.0.user.clone();
-    let next = safe_next(form.next.as_deref()).unwrap_or_else(|| "/".into());
-    let fail = |key: &'static str| {
-        let data = PasswordPage {
-            must_change: user.must_change_password,
-            next: next.clone(),
-            error_key: Some(key),
-        };
-        let nav = Nav::new(&user, "password");
-        render(
-            &state,
-            &req,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "login/password",
-            "password.title",
-            Some(nav),
-            data,
-        )
-    };
-    if form.current.len() > MAX_FIELD || form.new.len() > MAX_FIELD {
-        return fail("password.wrong_current");
-    }
-    if form.new != form.confirm {
-        return fail(password::PolicyViolation::Mismatch.message_key());
-    }
-    if let Err(v) = password::check_policy(&form.new, &user.username) {
-        return fail(v.message_key());
-    }
-    let stored = user.password_hash.clone().unwrap_or_default();
-    let current = form.current;
-    let new = form.new;
-    let hashed = web::block(move || {
-        if !password::verify(&stored, &current) {
-            return Ok(None);
-        }
-        password::hash(&new).map(Some)
-    })
-    .await
-    .map_err(|_| AppError::Internal("password task cancelled".into()))?
-    .map_err(AppError::Internal)?;
-    let Some(hash) = hashed else {
-        tracing::warn!(username = %user.username, "password change: wrong current password");
-        let e = Event::new("password.change_failed", &user.username)
-            .subject(&user.username)
-            .ip(&client_ip(&req));
-        let now = state.now();
-        db::run(&state.pool, move |c| audit::insert(c, &e, now)).await?;
-        return fail("password.wrong_current");
-    };
-    let now = state.now();
-    let (uid, sid) = (user.id, s.0.session.id);
-    let e = Event::new("password.change", &user.username)
-        .subject(&user.username)
-        .ip(&client_ip(&req));
-    db::run(&state.pool, move |c| {
-        audit::insert(c, &e, now)?;
-        users::set_password(c, uid, &hash, false, now)?;
-        sessions::delete_for_user(c, uid, Some(sid))
-    })
-    .await?;
-    tracing::info!(username = %user.username, "password changed");
-    let sep = if next.contains('?') { '&' } else { '?' };
-    let target = if next == "/" {
-        "/?notice=password_changed".to_string()
-    } else {
-        format!("{next}{sep}notice=password_changed")
-    };
-    Ok(page::see_other(&target))
+/// A redirect that also removes the session cookie.
+pub fn signed_out(state: &AppState, location: &str) -> HttpResponse {
+    let mut resp = see_other(location);
+    let _ = resp.add_cookie(&cookies::clear_session(state.settings.secure_cookies()));
+    resp
 }

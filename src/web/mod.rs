@@ -1,11 +1,14 @@
 //! HTTP: routes of every feature, middleware, pages.
 
+pub mod account;
 pub mod admin;
 pub mod contractor;
 pub mod cookies;
 pub mod errors;
 pub mod login;
+pub mod mfa;
 pub mod page;
+pub mod password;
 pub mod portal;
 pub mod profile;
 pub mod security;
@@ -24,8 +27,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login::get_login))
         .route("/login", web::post().to(login::post_login))
         .route("/logout", web::post().to(login::post_logout))
-        .route("/password", web::get().to(login::get_password))
-        .route("/password", web::post().to(login::post_password))
+        .route("/password", web::get().to(password::get_password))
+        .route("/password", web::post().to(password::post_password))
         .route("/profile", web::get().to(profile::get_profile))
         .route("/profile/edit", web::get().to(profile::get_edit))
         .route("/profile/edit", web::post().to(profile::post_edit))
@@ -34,6 +37,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/saml/sso", web::post().to(sso::post_sso))
         .route("/saml/resume", web::get().to(sso::get_resume))
         .route("/saml/idp-init", web::get().to(sso::get_idp_init))
+        .configure(mfa::configure)
+        .configure(account::configure)
         .configure(admin::configure)
         .configure(contractor::configure)
         .route("/icons/{id}", web::get().to(portal::get_icon))

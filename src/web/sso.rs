@@ -5,15 +5,16 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use chrono::Duration;
 use serde::Deserialize;
 
-use crate::auth::extract::{CurrentUser, MaybeSession};
+use crate::auth::extract::{return_path, unfinished, CurrentUser, MaybeSession};
 use crate::auth::token;
 use crate::db::models::services::Service;
 use crate::db::models::{saml_state, services};
 use crate::db::{self, to_naive};
 use crate::domain::sso::{
-    self as issue, load_service, password_satisfies, resolve_format, Failure, Target,
+    self as issue, load_service, needs_second_factor, resolve_format, Failure, Target,
 };
 use crate::error::AppError;
+use crate::saml::authn_context::{self, decide, Achieved, Decision};
 use crate::saml::authn_request::AuthnRequest;
 use crate::saml::binding;
 use crate::saml::nameid::NameIdFormat;
@@ -241,6 +242,7 @@ async fn handle(
         in_response_to: Some(request.id.clone()),
         relay_state,
         format: format.unwrap_or(NameIdFormat::Email),
+        requested: request.requested_authn_context.clone(),
     };
     if format.is_none() {
         let msg = "the requested NameID format is not offered to this service";
@@ -257,56 +259,52 @@ async fn handle(
         )
         .await;
     }
-    if let Some(rac) = &request.requested_authn_context {
-        if !password_satisfies(rac) {
-            let msg = "the requested authentication context cannot be satisfied";
-            return issue::failure(
-                state,
-                req,
-                &target,
-                Failure {
-                    top: status::RESPONDER,
-                    second: Some(status::NO_AUTHN_CONTEXT),
-                    message: msg,
-                    subject: "",
-                },
-            )
-            .await;
+    if decide(target.requested.as_ref(), Achieved::Password) == Decision::Refuse {
+        let msg = "the requested authentication context cannot be satisfied";
+        return issue::failure(
+            state,
+            req,
+            &target,
+            Failure {
+                top: status::RESPONDER,
+                second: Some(status::NO_AUTHN_CONTEXT),
+                message: msg,
+                subject: "",
+            },
+        )
+        .await;
+    }
+    let usable = session
+        .0
+        .filter(|who| !request.force_authn && who.is_complete() && !who.user.must_change_password);
+    if let Some(who) = &usable {
+        let step_up =
+            needs_second_factor(state, who, &target.service, target.requested.as_ref()).await?;
+        if !step_up {
+            return issue::answer(state, req, who, target).await;
         }
     }
-    match session.0 {
-        Some(who) if !request.force_authn && !who.user.must_change_password => {
-            return issue::answer(state, req, &who, target).await;
-        }
-        None if request.is_passive && matches!(received, Received::Redirect(_)) => {
-            return issue::failure(
-                state,
-                req,
-                &target,
-                Failure {
-                    top: status::RESPONDER,
-                    second: Some(status::NO_PASSIVE),
-                    message: "no session",
-                    subject: "",
-                },
-            )
-            .await;
-        }
-        Some(_) if request.is_passive => {
-            return issue::failure(
-                state,
-                req,
-                &target,
-                Failure {
-                    top: status::RESPONDER,
-                    second: Some(status::NO_PASSIVE),
-                    message: "login needed",
-                    subject: "",
-                },
-            )
-            .await;
-        }
-        _ => {}
+    if request.is_passive && (usable.is_some() || matches!(received, Received::Redirect(_))) {
+        // Passive: no login page and no second factor may be shown. (A
+        // cross-site POST carries no session cookie: it is parked below
+        // and the resume step sees the session.)
+        let message = if usable.is_some() {
+            "second factor needed"
+        } else {
+            "login needed"
+        };
+        return issue::failure(
+            state,
+            req,
+            &target,
+            Failure {
+                top: status::RESPONDER,
+                second: Some(status::NO_PASSIVE),
+                message,
+                subject: "",
+            },
+        )
+        .await;
     }
     // Park the request in the database and continue with a GET (which also
     // brings the SameSite=Lax session cookie after a cross-site POST).
@@ -322,6 +320,7 @@ async fn handle(
         name_id_format: target.format.key().to_string(),
         created_at: to_naive(now),
         expires_at: to_naive(now + PENDING_LIFETIME),
+        requested_context: authn_context::to_stored(target.requested.as_ref()),
     };
     db::run(&state.pool, move |c| {
         saml_state::insert_pending(c, &pending, now)
@@ -359,39 +358,51 @@ pub async fn get_resume(
     let stale = |who: &crate::auth::extract::SignedIn| {
         pending.force_authn && who.session.authn_instant < pending.created_at
     };
+    let passive = pending.is_passive;
     let who = match session.0 {
-        Some(who) if !stale(&who) && !who.user.must_change_password => Some(who),
-        Some(who) if !pending.is_passive && who.user.must_change_password && !stale(&who) => {
-            return Ok(see_other(&format!("/password?next={}", url_encode(&here))));
+        None if passive => None,
+        None => return Ok(see_other(&format!("/login?next={}", url_encode(&here)))),
+        Some(who) if stale(&who) => {
+            if passive {
+                None
+            } else {
+                return Ok(see_other(&format!(
+                    "/login?reauth=1&next={}",
+                    url_encode(&here)
+                )));
+            }
         }
-        Some(_) if !pending.is_passive => {
-            return Ok(see_other(&format!(
-                "/login?reauth=1&next={}",
-                url_encode(&here)
-            )));
-        }
-        None if !pending.is_passive => {
-            return Ok(see_other(&format!("/login?next={}", url_encode(&here))))
-        }
-        _ => None,
+        Some(who) => match unfinished(&who, &here) {
+            Some(_) if passive => None,
+            Some(redirect) => return Err(redirect),
+            None => Some(who),
+        },
     };
-    let th3 = th.clone();
-    let (pending, service) = db::run(&state.pool, move |c| {
-        let Some(p) = saml_state::take_pending(c, &th3, now)? else {
-            return Ok(None);
-        };
-        let s = services::find(c, p.service_id)?;
-        Ok(s.map(|s| (p, s)))
-    })
-    .await?
-    .ok_or_else(expired)?;
+    let sid = pending.service_id;
+    let service = db::run(&state.pool, move |c| services::find(c, sid))
+        .await?
+        .ok_or_else(expired)?;
     check_enabled(&service)?;
+    let requested = authn_context::from_stored(&pending.requested_context);
+    let mut who = who;
+    if let Some(w) = &who {
+        if needs_second_factor(&state, w, &service, requested.as_ref()).await? {
+            if !passive {
+                return Err(AppError::SecondFactorRequired(here));
+            }
+            who = None;
+        }
+    }
+    let taken = db::run(&state.pool, move |c| saml_state::take_pending(c, &th, now))
+        .await?
+        .ok_or_else(expired)?;
     let target = Target {
-        format: NameIdFormat::parse(&pending.name_id_format).unwrap_or(NameIdFormat::Email),
+        format: NameIdFormat::parse(&taken.name_id_format).unwrap_or(NameIdFormat::Email),
         service,
-        acs_url: pending.acs_url,
-        in_response_to: Some(pending.request_id),
-        relay_state: pending.relay_state,
+        acs_url: taken.acs_url,
+        in_response_to: Some(taken.request_id),
+        relay_state: taken.relay_state,
+        requested,
     };
     match who {
         Some(who) => issue::answer(&state, &req, &who, target).await,
@@ -457,12 +468,16 @@ pub async fn get_idp_init(
         .relay_state
         .filter(|r| !r.is_empty())
         .or_else(|| Some(service.default_relay_state.clone()).filter(|r| !r.is_empty()));
+    if needs_second_factor(&state, &user.0, &service, None).await? {
+        return Err(AppError::SecondFactorRequired(return_path(&req)));
+    }
     let target = Target {
         acs_url: acs.location.clone(),
         format: NameIdFormat::parse(&service.nameid_format).unwrap_or(NameIdFormat::Email),
         service,
         in_response_to: None,
         relay_state,
+        requested: None,
     };
     issue::issue(&state, &req, &user.0, target).await
 }

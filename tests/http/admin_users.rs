@@ -135,10 +135,9 @@ fn edit_disable_lock_reset_and_delete() {
         &[("csrf_token", &csrf), ("action", "lock")],
     );
     assert_eq!(taro.get("/").status, 303);
-    assert_eq!(
-        app.browser().login_at("/login", "taro", PASSWORD).status,
-        401
-    );
+    let refused = app.browser().login_at("/login", "taro", PASSWORD);
+    assert_eq!(refused.status, 403);
+    assert!(refused.body.contains("アカウントがロックされています"));
     b.post(
         &format!("{page}/action"),
         &[("csrf_token", &csrf), ("action", "unlock")],

@@ -234,7 +234,7 @@ fn cli_admin_operations_users_groups_services_csv_audit() {
         app.browser()
             .login_at("/login", "taro", "a-good-long-password")
             .status,
-        401
+        403
     );
     assert!(run(&["user", "unlock", "taro"]).0);
     assert_eq!(

@@ -381,12 +381,20 @@ fn requested_authn_context() {
         posted(&w.sso_redirect(&mut b, &ppt, None)).status(),
         vec![SUCCESS.to_string()]
     );
-    let mfa = w.req("_rac2").body(
-        "<samlp:RequestedAuthnContext Comparison=\"exact\"><saml:AuthnContextClassRef>https://refeds.org/profile/mfa</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>",
+    let kerberos = w.req("_rac2").body(
+        "<samlp:RequestedAuthnContext Comparison=\"exact\"><saml:AuthnContextClassRef>urn:oasis:names:tc:SAML:2.0:ac:classes:Kerberos</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>",
     );
-    let post = posted(&w.sso_redirect(&mut b, &mfa, None));
+    let post = posted(&w.sso_redirect(&mut b, &kerberos, None));
     assert!(post.status().iter().any(|s| s.ends_with(":NoAuthnContext")));
     assert!(!post.has_assertion());
+    // A class that a second factor meets leads to the step-up instead.
+    let mfa = w.req("_rac3").body(
+        "<samlp:RequestedAuthnContext Comparison=\"exact\"><saml:AuthnContextClassRef>https://refeds.org/profile/mfa</saml:AuthnContextClassRef></samlp:RequestedAuthnContext>",
+    );
+    let parked = w.sso_redirect(&mut b, &mfa, None);
+    assert_eq!(parked.status, 303);
+    let step_up = b.get(parked.location());
+    assert!(step_up.location().starts_with("/mfa?next=%2Fsaml%2Fresume"));
 }
 
 #[test]

@@ -12,6 +12,8 @@ pub struct Group {
     pub name: String,
     #[serde(skip)]
     pub created_at: chrono::NaiveDateTime,
+    /// Members need a second factor.
+    pub mfa_required: bool,
 }
 
 pub fn list(conn: &mut DbConn) -> Result<Vec<Group>, DbError> {

@@ -46,6 +46,8 @@ pub struct Pending {
     pub name_id_format: String,
     pub created_at: chrono::NaiveDateTime,
     pub expires_at: chrono::NaiveDateTime,
+    /// The request's RequestedAuthnContext, in `authn_context::to_stored` form.
+    pub requested_context: String,
 }
 
 pub fn insert_pending(conn: &mut DbConn, p: &Pending, now: DateTime<Utc>) -> Result<(), DbError> {

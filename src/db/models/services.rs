@@ -34,6 +34,8 @@ pub struct Service {
     pub attribute_release: String,
     /// Content type of the uploaded icon; empty when there is none.
     pub icon_type: String,
+    /// A second factor is needed before an assertion is issued.
+    pub mfa_required: bool,
 }
 
 impl Service {

@@ -16,6 +16,15 @@ pub struct Session {
     pub last_seen_at: chrono::NaiveDateTime,
     pub authn_instant: chrono::NaiveDateTime,
     pub expires_at: chrono::NaiveDateTime,
+    pub ip: String,
+    pub user_agent: String,
+    /// `full`, `mfa` (second factor pending) or `enrol` (a second factor
+    /// must be set up first).
+    pub stage: String,
+    /// When a second factor was given in this session.
+    pub mfa_at: Option<chrono::NaiveDateTime>,
+    /// `totp`, `sms` or `recovery`; empty before a second factor.
+    pub mfa_method: String,
 }
 
 #[derive(Debug, Insertable)]
@@ -29,6 +38,7 @@ pub struct NewSession<'a> {
     pub expires_at: chrono::NaiveDateTime,
     pub ip: &'a str,
     pub user_agent: &'a str,
+    pub stage: &'a str,
 }
 
 pub fn insert(conn: &mut DbConn, new: &NewSession<'_>) -> Result<(), DbError> {
@@ -101,4 +111,56 @@ pub fn purge_expired(
         ),
     )
     .execute(conn)?)
+}
+
+/// A second factor was given: the session is complete.
+pub fn set_second_factor(
+    conn: &mut DbConn,
+    id: i32,
+    method: &str,
+    now: DateTime<Utc>,
+) -> Result<(), DbError> {
+    diesel::update(sessions::table.find(id))
+        .set((
+            sessions::stage.eq(crate::auth::mfa::STAGE_FULL),
+            sessions::mfa_at.eq(Some(to_naive(now))),
+            sessions::mfa_method.eq(method),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_stage(conn: &mut DbConn, id: i32, stage: &str) -> Result<(), DbError> {
+    diesel::update(sessions::table.find(id))
+        .set(sessions::stage.eq(stage))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The live sessions of a user, the most recently used first.
+pub fn list_for_user(
+    conn: &mut DbConn,
+    user_id: i32,
+    now: DateTime<Utc>,
+    idle: Duration,
+) -> Result<Vec<Session>, DbError> {
+    let n = to_naive(now);
+    Ok(sessions::table
+        .filter(sessions::user_id.eq(user_id))
+        .filter(sessions::expires_at.gt(n))
+        .filter(sessions::last_seen_at.gt(n - idle))
+        .order(sessions::last_seen_at.desc())
+        .select(Session::as_select())
+        .load(conn)?)
+}
+
+/// Ends one session of this user; `false` if it is not theirs.
+pub fn delete_of_user(conn: &mut DbConn, user_id: i32, id: i32) -> Result<bool, DbError> {
+    Ok(diesel::delete(
+        sessions::table
+            .filter(sessions::id.eq(id))
+            .filter(sessions::user_id.eq(user_id)),
+    )
+    .execute(conn)?
+        == 1)
 }

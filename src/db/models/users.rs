@@ -52,6 +52,15 @@ pub struct User {
     pub created_at: chrono::NaiveDateTime,
     pub updated_at: chrono::NaiveDateTime,
     pub locked: bool,
+    /// Wrong passwords and codes in a row (reset by a complete login).
+    pub failed_logins: i32,
+    /// When the account locked itself after failures (`None` when an
+    /// admin locked it, or when it is not locked).
+    pub auto_locked_at: Option<chrono::NaiveDateTime>,
+    /// A second factor is required of this user.
+    pub mfa_required: bool,
+    /// SMS codes to the profile's mobile number are a second factor.
+    pub sms_mfa: bool,
 }
 
 impl User {
@@ -237,9 +246,29 @@ pub fn set_disabled(conn: &mut DbConn, id: i32, disabled: bool) -> Result<(), Db
     Ok(())
 }
 
+/// Locks (an admin's lock, which never lifts itself) or unlocks, clearing
+/// the failure counter.
 pub fn set_locked(conn: &mut DbConn, id: i32, locked: bool) -> Result<(), DbError> {
     diesel::update(users::table.find(id))
-        .set(users::locked.eq(locked))
+        .set((
+            users::locked.eq(locked),
+            users::failed_logins.eq(0),
+            users::auto_locked_at.eq(None::<chrono::NaiveDateTime>),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_mfa_required(conn: &mut DbConn, id: i32, required: bool) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set(users::mfa_required.eq(required))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_sms_mfa(conn: &mut DbConn, id: i32, on: bool) -> Result<(), DbError> {
+    diesel::update(users::table.find(id))
+        .set(users::sms_mfa.eq(on))
         .execute(conn)?;
     Ok(())
 }

@@ -1,0 +1,15 @@
+DROP TABLE security_settings;
+DROP TABLE login_throttle;
+DROP TABLE sms_codes;
+DROP TABLE recovery_codes;
+DROP TABLE totp_factors;
+ALTER TABLE sessions DROP COLUMN mfa_method;
+ALTER TABLE sessions DROP COLUMN mfa_at;
+ALTER TABLE sessions DROP COLUMN stage;
+ALTER TABLE pending_requests DROP COLUMN requested_context;
+ALTER TABLE services DROP COLUMN mfa_required;
+ALTER TABLE groups DROP COLUMN mfa_required;
+ALTER TABLE users DROP COLUMN sms_mfa;
+ALTER TABLE users DROP COLUMN mfa_required;
+ALTER TABLE users DROP COLUMN auto_locked_at;
+ALTER TABLE users DROP COLUMN failed_logins;

@@ -254,6 +254,26 @@ impl Settings {
         Ok(())
     }
 
+    /// A copy fit to print: the gateway header and a database password hidden.
+    pub fn redacted(&self) -> Settings {
+        let mut s = self.clone();
+        if !s.sms_gateway_auth_header.is_empty() {
+            s.sms_gateway_auth_header = "(hidden)".into();
+        }
+        if let Some(u) = s
+            .database_url
+            .as_deref()
+            .and_then(|u| url::Url::parse(u).ok())
+        {
+            if u.password().is_some() {
+                let mut u = u;
+                let _ = u.set_password(Some("hidden"));
+                s.database_url = Some(u.to_string());
+            }
+        }
+        s
+    }
+
     /// The configured SMS sender.
     pub fn sms_sender(&self) -> Result<Box<dyn SmsSender>, String> {
         match self.sms_sender.as_str() {

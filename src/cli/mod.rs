@@ -129,7 +129,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::ConfigCheck => {
-            println!("{settings:#?}");
+            println!("{:#?}", settings.redacted());
             println!("entity_id: {}", settings.entity_id());
             Ok(())
         }

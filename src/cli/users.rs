@@ -59,8 +59,18 @@ pub enum UserCmd {
     Enable { username: String },
     /// Lock the account (ends its sessions).
     Lock { username: String },
-    /// Unlock a locked account.
+    /// Unlock a locked account (and clear its failed-login count).
     Unlock { username: String },
+    /// Remove the user's second factors (authenticator app, SMS, recovery
+    /// codes) and end their sessions; a required factor is set up again
+    /// at the next login.
+    ResetMfa { username: String },
+    /// Require a second factor of this user (`on`) or not (`off`).
+    RequireMfa {
+        username: String,
+        #[arg(value_parser = ["on", "off"])]
+        setting: String,
+    },
     /// Delete the user.
     Delete {
         username: String,
@@ -89,6 +99,24 @@ fn refuse_last_contractor(c: &mut DbConn, u: &User) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// The password on standard input, held to the configured policy.
+fn checked_password(ctx: &Ctx, username: &str) -> anyhow::Result<String> {
+    let p = read_password_stdin()?;
+    let policy = crate::auth::password::Policy::of(&ctx.settings);
+    if let Err(v) = crate::auth::password::check_policy(&p, username, &policy) {
+        use crate::auth::password::PolicyViolation::*;
+        match v {
+            TooShort => bail!(
+                "the password is too short: at least {} characters",
+                policy.min_length
+            ),
+            SameAsUsername => bail!("the password must not contain the user name"),
+            Common | Mismatch => bail!("the password is a common password; choose another"),
+        }
+    }
+    Ok(p)
+}
+
 pub fn run(cmd: UserCmd, ctx: &Ctx) -> anyhow::Result<()> {
     let mut conn = ctx.conn()?;
     let c = &mut *conn;
@@ -102,7 +130,7 @@ pub fn run(cmd: UserCmd, ctx: &Ctx) -> anyhow::Result<()> {
             role,
         } => {
             let (password, one_time) = if password_stdin {
-                (read_password_stdin()?, false)
+                (checked_password(ctx, &username)?, false)
             } else {
                 (crate::auth::password::generate_one_time(), true)
             };
@@ -181,7 +209,7 @@ pub fn run(cmd: UserCmd, ctx: &Ctx) -> anyhow::Result<()> {
             if !password_stdin {
                 bail!("give the new password on standard input with --password-stdin");
             }
-            let password = read_password_stdin()?;
+            let password = checked_password(ctx, &username)?;
             du::set_password(c, &username, &password, false, now)?;
             audit::insert(
                 c,
@@ -222,6 +250,22 @@ pub fn run(cmd: UserCmd, ctx: &Ctx) -> anyhow::Result<()> {
             users::set_locked(c, u.id, false)?;
             Ok("unlocked")
         })?,
+        UserCmd::ResetMfa { username } => flag(c, ctx, &username, "cli.user.mfa_reset", |c, u| {
+            crate::auth::mfa::reset(c, u.id)?;
+            sessions::delete_for_user(c, u.id, None)?;
+            Ok("has no second factor now")
+        })?,
+        UserCmd::RequireMfa { username, setting } => {
+            let on = setting == "on";
+            flag(c, ctx, &username, "cli.user.mfa_required", |c, u| {
+                users::set_mfa_required(c, u.id, on)?;
+                Ok(if on {
+                    "must use a second factor"
+                } else {
+                    "need not use a second factor"
+                })
+            })?
+        }
         UserCmd::Delete { username, yes } => {
             if !yes {
                 bail!("deleting {username} cannot be undone; add --yes to confirm");

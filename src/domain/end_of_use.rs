@@ -25,6 +25,7 @@ struct ServiceOut {
     sign_assertion: bool,
     session_minutes: i32,
     enabled: bool,
+    mfa_required: bool,
     users: Vec<String>,
     groups: Vec<String>,
 }
@@ -32,6 +33,7 @@ struct ServiceOut {
 #[derive(Serialize)]
 struct GroupOut {
     name: String,
+    mfa_required: bool,
     members: Vec<String>,
     services: Vec<String>,
 }
@@ -42,6 +44,7 @@ groups.json    groups with their members and services\n\
 services.json  services with their settings, users and groups\n\
 metadata/      each service's SAML metadata as registered\n\
 contract.json  contract details\n\
+security.json  who must use a second factor (secrets of second factors are not exported)\n\
 audit.csv      the whole audit log (times in UTC)\n";
 
 fn zip_err(e: impl std::fmt::Display) -> DbError {
@@ -61,6 +64,7 @@ pub fn export_zip(conn: &mut DbConn) -> Result<Vec<u8>, DbError> {
                 .map(|(e, _)| e)
                 .collect(),
             name: g.name,
+            mfa_required: g.mfa_required,
         });
     }
     files.push((
@@ -85,6 +89,7 @@ pub fn export_zip(conn: &mut DbConn) -> Result<Vec<u8>, DbError> {
             sign_assertion: s.sign_assertion,
             session_minutes: s.session_minutes,
             enabled: s.enabled,
+            mfa_required: s.mfa_required,
         });
     }
     files.push((
@@ -94,6 +99,18 @@ pub fn export_zip(conn: &mut DbConn) -> Result<Vec<u8>, DbError> {
     files.push((
         "contract.json".into(),
         serde_json::to_vec_pretty(&contract::load(conn)?).map_err(zip_err)?,
+    ));
+    let security = serde_json::json!({
+        "mfa_required_for_everybody": crate::db::models::mfa::required_for_all(conn)?,
+        "mfa_required_users": crate::db::models::users::list_all(conn)?
+            .into_iter()
+            .filter(|u| u.mfa_required)
+            .map(|u| u.username)
+            .collect::<Vec<_>>(),
+    });
+    files.push((
+        "security.json".into(),
+        serde_json::to_vec_pretty(&security).map_err(zip_err)?,
     ));
     let mut audit_csv = String::from(csv::BOM);
     audit_csv.push_str(&csv::row(&[
@@ -120,6 +137,11 @@ pub fn export_zip(conn: &mut DbConn) -> Result<Vec<u8>, DbError> {
 /// Deletes all customer data. Call inside one transaction.
 pub fn delete_all(conn: &mut DbConn) -> Result<(), DbError> {
     use diesel::prelude::*;
+    diesel::delete(schema::sms_codes::table).execute(conn)?;
+    diesel::delete(schema::recovery_codes::table).execute(conn)?;
+    diesel::delete(schema::totp_factors::table).execute(conn)?;
+    diesel::delete(schema::login_throttle::table).execute(conn)?;
+    diesel::delete(schema::security_settings::table).execute(conn)?;
     diesel::delete(schema::session_services::table).execute(conn)?;
     diesel::delete(schema::sessions::table).execute(conn)?;
     diesel::delete(schema::pending_requests::table).execute(conn)?;

@@ -275,6 +275,8 @@ pub struct SettingsChange {
     pub sign_assertion: bool,
     pub session_minutes: i32,
     pub enabled: bool,
+    /// A second factor is needed before an assertion is issued.
+    pub mfa_required: bool,
     #[serde(skip)]
     pub updated_at: chrono::NaiveDateTime,
 }
@@ -290,6 +292,7 @@ impl SettingsChange {
             sign_assertion: s.sign_assertion,
             session_minutes: s.session_minutes,
             enabled: s.enabled,
+            mfa_required: s.mfa_required,
             updated_at: s.updated_at,
         }
     }

@@ -137,7 +137,23 @@ pub fn record_login(conn: &mut DbConn, id: i32, now: DateTime<Utc>) -> Result<()
     Ok(())
 }
 
+/// SMS codes went to the old number: a new number must be confirmed
+/// before SMS is a second factor again.
+fn forget_sms_if_mobile_changes(conn: &mut DbConn, id: i32, mobile: &str) -> Result<(), DbError> {
+    use crate::auth::sms::to_e164;
+    let old: Option<String> = users::table
+        .find(id)
+        .select(users::mobile)
+        .first(conn)
+        .optional()?;
+    if old.is_some_and(|old| to_e164(&old) != to_e164(mobile)) {
+        set_sms_mfa(conn, id, false)?;
+    }
+    Ok(())
+}
+
 pub fn update_profile(conn: &mut DbConn, id: i32, change: &ProfileChange) -> Result<(), DbError> {
+    forget_sms_if_mobile_changes(conn, id, &change.mobile)?;
     diesel::update(users::table.find(id))
         .set(change)
         .execute(conn)?;
@@ -233,6 +249,7 @@ pub fn update_admin(
     change: &AdminChange,
     now: DateTime<Utc>,
 ) -> Result<(), DbError> {
+    forget_sms_if_mobile_changes(conn, id, &change.mobile)?;
     diesel::update(users::table.find(id))
         .set((change, users::updated_at.eq(to_naive(now))))
         .execute(conn)?;

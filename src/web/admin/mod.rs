@@ -2,6 +2,7 @@
 
 pub mod audit;
 pub mod groups;
+pub mod security;
 pub mod service_register;
 pub mod service_settings;
 pub mod services;
@@ -127,6 +128,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route(
         "/admin/groups/{id}/delete",
         web::post().to(groups::post_delete),
+    )
+    .route(
+        "/admin/groups/{id}/mfa",
+        web::post().to(security::post_group),
+    )
+    .route("/admin/security", web::get().to(security::get_security))
+    .route(
+        "/admin/security/mfa",
+        web::post().to(security::post_require_all),
     )
     .route("/admin/audit", web::get().to(audit::get_list))
     .route("/admin/audit.csv", web::get().to(audit::get_csv));

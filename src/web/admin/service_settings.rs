@@ -30,6 +30,7 @@ pub struct SettingsForm {
     sign_response: Option<String>,
     sign_assertion: Option<String>,
     enabled: Option<String>,
+    mfa_required: Option<String>,
 }
 
 pub async fn post_settings(
@@ -59,6 +60,7 @@ pub async fn post_settings(
         sign_assertion: f.sign_assertion.is_some(),
         session_minutes: minutes.unwrap_or(s.session_minutes),
         enabled: f.enabled.is_some(),
+        mfa_required: f.mfa_required.is_some(),
         updated_at: to_naive(state.now()),
     };
     let mut errors = SettingsErrors {

@@ -6,7 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
 use crate::auth::extract::AdminUser;
-use crate::auth::password;
+use crate::auth::{mfa, password};
 use crate::db::models::audit;
 use crate::db::models::sessions;
 use crate::db::models::users::{self, AdminChange};
@@ -50,9 +50,27 @@ pub async fn post_action(
         "lock" => "admin.user.lock",
         "unlock" => "admin.user.unlock",
         "reset_password" => "admin.user.reset_password",
+        "mfa_reset" => "admin.user.mfa_reset",
+        "mfa_require" | "mfa_optional" => "admin.user.mfa_required",
         _ => return Err(AppError::BadRequest(format!("unknown action {action}"))),
     };
-    let e = event(kind, &admin.0, &req, "").subject(&u.username);
+    let state_of = |disabled: bool, locked: bool, mfa_required: bool| serde_json::json!({ "disabled": disabled, "locked": locked, "mfa_required": mfa_required });
+    let after = match action {
+        "disable" => state_of(true, u.locked, u.mfa_required),
+        "enable" => state_of(false, u.locked, u.mfa_required),
+        "lock" => state_of(u.disabled, true, u.mfa_required),
+        "unlock" => state_of(u.disabled, false, u.mfa_required),
+        "mfa_require" => state_of(u.disabled, u.locked, true),
+        "mfa_optional" => state_of(u.disabled, u.locked, false),
+        _ => serde_json::Value::Null,
+    };
+    let e = event(kind, &admin.0, &req, "")
+        .subject(&u.username)
+        .detail(serde_json::json!({
+            "before": state_of(u.disabled, u.locked, u.mfa_required),
+            "after": after,
+            "failed_logins": u.failed_logins,
+        }));
     if action == "reset_password" {
         let one_time = password::generate_one_time();
         let pw = one_time.clone();
@@ -96,6 +114,12 @@ pub async fn post_action(
                 users::set_locked(c, id, true)?;
                 sessions::delete_for_user(c, id, None)?;
             }
+            "mfa_reset" => {
+                mfa::reset(c, id)?;
+                sessions::delete_for_user(c, id, None)?;
+            }
+            "mfa_require" => users::set_mfa_required(c, id, true)?,
+            "mfa_optional" => users::set_mfa_required(c, id, false)?,
             _ => users::set_locked(c, id, false)?,
         }
         Ok(())
@@ -105,6 +129,8 @@ pub async fn post_action(
         "disable" => "disabled",
         "enable" => "enabled",
         "lock" => "locked",
+        "mfa_reset" => "mfa_reset",
+        "mfa_require" | "mfa_optional" => "saved",
         _ => "unlocked",
     };
     back(&format!("notice={notice}"))

@@ -6,6 +6,7 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
 use crate::auth::extract::{AdminUser, SignedIn};
+use crate::auth::mfa::{self, Factors};
 use crate::auth::password;
 use crate::db::models::audit;
 use crate::db::models::groups;
@@ -350,6 +351,12 @@ struct ShowPage {
     errors: Errors,
     disabled: bool,
     locked: bool,
+    /// When the account locked itself (empty for an admin's lock).
+    auto_locked_at: Option<String>,
+    failed_logins: i32,
+    factors: Factors,
+    mfa_required_own: bool,
+    mfa_required: bool,
     must_change_password: bool,
     is_self: bool,
     groups: Vec<String>,
@@ -371,6 +378,7 @@ fn notice_key(n: Option<&str>) -> Option<&'static str> {
         "enabled" => Some("admin.user_enabled"),
         "locked" => Some("admin.user_locked"),
         "unlocked" => Some("admin.user_unlocked"),
+        "mfa_reset" => Some("admin.user_mfa_reset"),
         _ => None,
     }
 }
@@ -395,8 +403,15 @@ async fn show(
     notice: Option<&'static str>,
     error: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
-    let uid = u.id;
-    let group_names = db::run(&state.pool, move |c| groups::names_of_user(c, uid)).await?;
+    let target = u.clone();
+    let (group_names, factors, mfa_required) = db::run(&state.pool, move |c| {
+        Ok((
+            groups::names_of_user(c, target.id)?,
+            mfa::factors(c, &target)?,
+            mfa::required(c, &target)?,
+        ))
+    })
+    .await?;
     let status = if errors.any {
         StatusCode::UNPROCESSABLE_ENTITY
     } else {
@@ -411,6 +426,14 @@ async fn show(
         errors,
         disabled: u.disabled,
         locked: u.locked,
+        auto_locked_at: u
+            .auto_locked_at
+            .filter(|_| u.locked)
+            .map(|t| state.format_time(t)),
+        failed_logins: u.failed_logins,
+        factors,
+        mfa_required_own: u.mfa_required,
+        mfa_required,
         must_change_password: u.must_change_password,
         groups: group_names,
         last_login: u.last_login_at.map(|t| state.format_time(t)),

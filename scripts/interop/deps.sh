@@ -72,12 +72,18 @@ fi
 command -v xmlsec1 >/dev/null 2>&1 || { echo "deps.sh: xmlsec1 still missing" >&2; exit 1; }
 [[ -f /usr/lib/apache2/modules/mod_shib.so ]] || { echo "deps.sh: mod_shib.so still missing" >&2; exit 1; }
 
-# playwright-core (no browser download: it drives Debian's chromium).
+# playwright-core (no browser download: it drives Debian's chromium), and
+# pngjs + jsqr (pure JS) to decode the TOTP QR code in browser_totp.js.
 E2E_DIR="${OMAKASE_E2E_DIR:-${XDG_CACHE_HOME:-${HOME:-/root}/.cache}/omakase-e2e}"
-if [[ ! -d "$E2E_DIR/node_modules/playwright-core" ]]; then
-    command -v npm >/dev/null 2>&1 || { echo "deps.sh: npm is needed for playwright-core" >&2; exit 1; }
-    echo "deps.sh: installing playwright-core into $E2E_DIR"
+NODE_PACKAGES=(playwright-core@1 pngjs@7 jsqr@1)
+missing_js=()
+for pkg in "${NODE_PACKAGES[@]}"; do
+    [[ -d "$E2E_DIR/node_modules/${pkg%@*}" ]] || missing_js+=("$pkg")
+done
+if [[ ${#missing_js[@]} -gt 0 ]]; then
+    command -v npm >/dev/null 2>&1 || { echo "deps.sh: npm is needed for ${missing_js[*]}" >&2; exit 1; }
+    echo "deps.sh: installing ${missing_js[*]} into $E2E_DIR"
     mkdir -p "$E2E_DIR"
-    (cd "$E2E_DIR" && [[ -f package.json ]] || echo '{"private":true}' >"$E2E_DIR/package.json")
-    (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund playwright-core@1 >/dev/null)
+    [[ -f "$E2E_DIR/package.json" ]] || echo '{"private":true}' >"$E2E_DIR/package.json"
+    (cd "$E2E_DIR" && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 npm install --silent --no-audit --no-fund "${missing_js[@]}" >/dev/null)
 fi

@@ -7,7 +7,9 @@
 #   - a Shibboleth SP 3 (Apache + mod_shib + shibd, private config and ports)
 #   - a pysaml2 SP (in-process)
 # and checks that both accept the IdP's signed assertions, SP-initiated
-# (HTTP-Redirect and HTTP-POST AuthnRequests) and IdP-initiated.
+# (HTTP-Redirect and HTTP-POST AuthnRequests) and IdP-initiated. With
+# Chromium and playwright-core (deps.sh), also the admin console and a TOTP
+# enrolment followed by a login with a code, in a real browser.
 # Needs scripts/interop/deps.sh to have run. Exits 1 if any check fails.
 #
 # Environment:
@@ -167,6 +169,7 @@ IDP_ENTITY_ID="$IDP_BASE/saml/metadata"
 TEST_USER=taro
 TEST_EMAIL=taro@example.com
 TEST_NAME='山田 太郎'
+TOTP_USER=hanako
 PASSWORD_FILE="$WORK/password"
 # No trailing newline: the file is fed as is to `user add --password-stdin`.
 "$PY" -c 'import secrets, sys; sys.stdout.write("Interop-" + secrets.token_urlsafe(18))' >"$PASSWORD_FILE"
@@ -211,6 +214,9 @@ EOF
     "$BIN" user add "$TEST_USER" --password-stdin --email "$TEST_EMAIL" --name "$TEST_NAME" \
         <"$PASSWORD_FILE" >>"$LOGS/cli.log" 2>&1
     "$BIN" user add interop-admin --role admin --password-stdin --name 'Interop Admin' \
+        <"$PASSWORD_FILE" >>"$LOGS/cli.log" 2>&1
+    # Sets up an authenticator app in browser_totp.js.
+    "$BIN" user add "$TOTP_USER" --password-stdin --email hanako@example.com --name '鈴木 花子' \
         <"$PASSWORD_FILE" >>"$LOGS/cli.log" 2>&1
 }
 
@@ -368,6 +374,19 @@ set -e
 if [[ $rc -ne 0 ]]; then
     record FAIL "pysaml2: SP setup (metadata, import)"
     show_tail "$LOGS/cli.log" 20
+fi
+
+# ---------------------------------------------------------------- TOTP ---
+if browser_available; then
+    echo "totp: $TOTP_USER sets up an authenticator app in Chromium and signs in with a code (up to a minute)"
+    out="$(NODE_PATH="$E2E_DIR/node_modules" node "$HERE/browser_totp.js" "$IDP_BASE" "$TOTP_USER" "$PASSWORD_FILE" 2>&1)" || true
+    printf '%s\n' "$out" | grep -E $'^(PASS|FAIL)\t' >>"$RESULTS" || true
+    printf '%s\n' "$out"
+    if ! grep -q $'^PASS\tbrowser totp: the code just used' <<<"$out" && ! grep -q $'^FAIL\t' <<<"$out"; then
+        record FAIL "browser totp: browser_totp.js ended without a result (pngjs/jsqr missing? run deps.sh)"
+    fi
+elif [[ "${OMAKASE_REQUIRE_BROWSER:-}" == 1 ]]; then
+    record FAIL "browser totp: chromium and playwright-core are required (OMAKASE_REQUIRE_BROWSER=1) but missing"
 fi
 
 if kill -0 "$IDP_PID" 2>/dev/null; then

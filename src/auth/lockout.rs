@@ -45,8 +45,10 @@ impl Policy {
 pub enum Begin {
     /// Check the password; one failure is already counted for the user.
     Check(Box<User>),
-    /// No such user, or disabled: check against a dummy hash, then fail.
-    NoUser,
+    /// No such user, or disabled: check against a dummy hash, then fail;
+    /// `looks_locked` when an unknown name has just reached the threshold
+    /// (it answers as a real account would at that attempt).
+    NoUser { looks_locked: bool },
     /// The account is locked (or, for an unknown name, looks locked).
     Locked,
     /// Too many failures from this IP address.
@@ -159,14 +161,18 @@ pub fn begin(
             return Ok(if hits > policy.threshold {
                 Begin::Locked
             } else {
-                Begin::NoUser
+                Begin::NoUser {
+                    looks_locked: hits == policy.threshold,
+                }
             });
         };
         if u.locked && !cooled_down(c, &u, policy, now)? {
             return Ok(Begin::Locked);
         }
         if u.disabled {
-            return Ok(Begin::NoUser);
+            return Ok(Begin::NoUser {
+                looks_locked: false,
+            });
         }
         let reserved = diesel::update(
             users_t::table

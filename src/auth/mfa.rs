@@ -187,6 +187,7 @@ impl SmsRefusal {
 
 /// A code ready to send.
 pub struct SmsToSend {
+    pub id: i32,
     pub to: String,
     pub code: String,
 }
@@ -221,7 +222,7 @@ pub fn prepare_sms(
             return Ok(Err(SmsRefusal::TooMany));
         }
         let code = format!("{:06}", rand::thread_rng().gen_range(0..1_000_000u32));
-        mfa::replace_sms(
+        let id = mfa::replace_sms(
             c,
             &mfa::NewSms {
                 user_id: user.id,
@@ -234,7 +235,7 @@ pub fn prepare_sms(
                 expires_at: now + SMS_LIFETIME,
             },
         )?;
-        Ok(Ok(SmsToSend { to, code }))
+        Ok(Ok(SmsToSend { id, to, code }))
     })
 }
 

@@ -125,12 +125,12 @@ pub async fn post_login(
             db::run(&state.pool, move |c| audit::insert(c, &e, now)).await?;
             return refused(&state, &req, username, next, Refusal::Locked).await;
         }
-        Begin::NoUser => {
+        Begin::NoUser { looks_locked } => {
             let pw = form.password;
             web::block(move || password::verify_dummy(&pw))
                 .await
                 .map_err(|_| AppError::Internal("login task cancelled".into()))?;
-            return failed(&state, &req, username, next, None).await;
+            return failed(&state, &req, username, next, None, looks_locked).await;
         }
         Begin::Check(u) => *u,
     };
@@ -142,7 +142,7 @@ pub async fn post_login(
         .await
         .map_err(|_| AppError::Internal("login task cancelled".into()))?;
     if !right {
-        return failed(&state, &req, username, next, Some(user)).await;
+        return failed(&state, &req, username, next, Some(user), false).await;
     }
     let u = user.clone();
     let stage = db::run(&state.pool, move |c| mfa::login_stage(c, &u)).await?;
@@ -157,6 +157,7 @@ async fn failed(
     username: String,
     next: String,
     user: Option<users::User>,
+    looks_locked: bool,
 ) -> Result<HttpResponse, AppError> {
     let ip = client_ip(req);
     tracing::warn!(username = %username, ip = %ip, "login failed");
@@ -166,7 +167,7 @@ async fn failed(
         audit::insert(c, &e, now)?;
         match &user {
             Some(u) => lockout::password_failed(c, u, &policy, now),
-            None => Ok(false),
+            None => Ok(looks_locked),
         }
     })
     .await?;

@@ -175,6 +175,7 @@ pub struct Browser {
     agent: ureq::Agent,
     pub cookies: HashMap<String, String>,
     pub accept_language: Option<String>,
+    pub user_agent: Option<String>,
 }
 
 pub struct Page {
@@ -238,6 +239,7 @@ impl Browser {
             agent: ureq::AgentBuilder::new().redirects(0).build(),
             cookies: HashMap::new(),
             accept_language: None,
+            user_agent: None,
         }
     }
 
@@ -297,16 +299,22 @@ impl Browser {
         if let Some(l) = &self.accept_language {
             req = req.set("Accept-Language", l);
         }
+        if let Some(ua) = &self.user_agent {
+            req = req.set("User-Agent", ua);
+        }
         let r = req.call();
         self.finish(r)
     }
 
     pub fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let r = self
+        let mut req = self
             .agent
             .post(&self.url(path))
-            .set("Cookie", &self.cookie_header())
-            .send_form(fields);
+            .set("Cookie", &self.cookie_header());
+        if let Some(ua) = &self.user_agent {
+            req = req.set("User-Agent", ua);
+        }
+        let r = req.send_form(fields);
         self.finish(r)
     }
 

@@ -185,8 +185,8 @@ pub struct NewSms<'a> {
     pub expires_at: DateTime<Utc>,
 }
 
-/// Replaces the session's code for this purpose by a new one.
-pub fn replace_sms(conn: &mut DbConn, new: &NewSms<'_>) -> Result<(), DbError> {
+/// Replaces the session's code for this purpose by a new one; its id.
+pub fn replace_sms(conn: &mut DbConn, new: &NewSms<'_>) -> Result<i32, DbError> {
     diesel::delete(
         sms_codes::table
             .filter(sms_codes::session_id.eq(new.session_id))
@@ -208,7 +208,14 @@ pub fn replace_sms(conn: &mut DbConn, new: &NewSms<'_>) -> Result<(), DbError> {
             sms_codes::expires_at.eq(to_naive(new.expires_at)),
         ))
         .execute(conn)?;
-    Ok(())
+    Ok(find_sms(conn, new.session_id, new.purpose)?
+        .map(|c| c.id)
+        .unwrap_or_default())
+}
+
+/// A code that could not be sent: as if it had never been made.
+pub fn delete_sms(conn: &mut DbConn, id: i32) -> Result<usize, DbError> {
+    Ok(diesel::delete(sms_codes::table.find(id)).execute(conn)?)
 }
 
 /// Messages sent to this user since `since` (all sessions).

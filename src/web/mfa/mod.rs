@@ -14,7 +14,7 @@ use crate::auth::extract::SignedIn;
 use crate::auth::lockout::{self, Policy};
 use crate::auth::mfa::{self, SmsRefusal, SmsToSend};
 use crate::db::models::audit::{self, Event};
-use crate::db::models::users;
+use crate::db::models::{mfa as mfa_db, users};
 use crate::db::{self};
 use crate::error::AppError;
 use crate::state::AppState;
@@ -158,7 +158,7 @@ pub async fn send_sms(
         mfa::prepare_sms(c, &user, sid, purpose, now)
     })
     .await?;
-    let SmsToSend { to, code } = match prepared {
+    let SmsToSend { id, to, code } = match prepared {
         Ok(p) => p,
         Err(r) => return Ok(Err(r.message_key())),
     };
@@ -179,6 +179,7 @@ pub async fn send_sms(
     db::run(&state.pool, move |c| audit::insert(c, &e, now)).await?;
     if let Err(e) = sent {
         tracing::error!(error = %e, "SMS not sent");
+        db::run(&state.pool, move |c| mfa_db::delete_sms(c, id)).await?;
         return Ok(Err("mfa.sms_send_failed"));
     }
     Ok(Ok(()))

@@ -140,11 +140,24 @@ pub fn connect(url: &str, size: u32) -> Result<DbPool, DbError> {
 /// Applies every pending migration of the pool's backend.
 pub fn migrate(pool: &DbPool) -> Result<usize, DbError> {
     let mut conn = pool.get()?;
-    let applied = match &mut *conn {
-        DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
-        DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
-    };
-    applied.map_err(|e| DbError::Migration(e.to_string()))
+    // Two processes starting on a new SQLite file at once (the server and a
+    // command) both migrate; the loser of a lock upgrade gets "database is
+    // locked" at once rather than waiting, so it tries again.
+    let mut tries = 0;
+    loop {
+        let applied = match &mut *conn {
+            DbConn::Sqlite(c) => c.run_pending_migrations(SQLITE_MIGRATIONS).map(|v| v.len()),
+            DbConn::Pg(c) => c.run_pending_migrations(PG_MIGRATIONS).map(|v| v.len()),
+        };
+        match applied {
+            Ok(n) => return Ok(n),
+            Err(e) if tries < 100 && e.to_string().contains("database is locked") => {
+                tries += 1;
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            Err(e) => return Err(DbError::Migration(e.to_string())),
+        }
+    }
 }
 
 /// Runs one unit of work on the blocking pool (never on the executor).

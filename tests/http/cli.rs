@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use crate::helpers::*;
 
-fn omakase(
+pub(crate) fn omakase(
     dir: &std::path::Path,
     base: &str,
     args: &[&str],

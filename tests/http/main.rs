@@ -9,6 +9,7 @@ mod admin_service_extras;
 mod admin_users;
 mod bad_input;
 mod cli;
+mod cli_security;
 mod contractor;
 mod idp_init;
 mod lockout;

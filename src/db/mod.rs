@@ -132,6 +132,7 @@ pub fn connect(url: &str, size: u32) -> Result<DbPool, DbError> {
     let manager = Manager { backend, target };
     let pool = r2d2::Pool::builder()
         .max_size(size)
+        .min_idle(Some(1))
         .connection_timeout(Duration::from_secs(10))
         .build(manager)?;
     Ok(pool)

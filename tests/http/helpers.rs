@@ -24,7 +24,19 @@ pub struct TestApp {
     pub clock: Arc<FixedClock>,
     pub cert_pem: String,
     pub entity_id: String,
+    server: Option<actix_web::dev::ServerHandle>,
     pub _dir: tempfile::TempDir,
+}
+
+impl Drop for TestApp {
+    /// Stops the server, which drops its state and its database pool (the
+    /// PostgreSQL run would otherwise run out of connections).
+    fn drop(&mut self) {
+        if let Some(h) = self.server.take() {
+            // The stop command is sent at once; its completion is not awaited.
+            drop(h.stop(false));
+        }
+    }
 }
 
 /// 2026-11-25 12:00:00 UTC, a fixed start for every test.
@@ -82,6 +94,7 @@ impl TestApp {
         let entity_id = state.entity_id.clone();
         let cert_pem = String::from_utf8(state.key.cert().to_pem().expect("pem")).expect("utf8");
         let data = actix_web::web::Data::new(state);
+        let (tx, rx) = std::sync::mpsc::channel();
         std::thread::spawn(move || {
             let sys = actix_web::rt::System::new();
             sys.block_on(async move {
@@ -91,6 +104,7 @@ impl TestApp {
                         .listen(listener)
                         .expect("listen")
                         .run();
+                let _ = tx.send(server.handle());
                 let _ = server.await;
             });
         });
@@ -100,6 +114,7 @@ impl TestApp {
             clock,
             cert_pem,
             entity_id,
+            server: rx.recv().ok(),
             _dir: dir,
         }
     }

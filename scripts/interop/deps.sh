@@ -25,6 +25,9 @@ for pkg in "${APT_PACKAGES[@]}"; do
         missing+=("$pkg")
     fi
 done
+# Node.js drives the browser tests (playwright-core); machines without it
+# get Debian's.
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 if ! "$PYTHON" -c 'import venv, ensurepip' >/dev/null 2>&1; then
     # Debian's own python3 needs python3-venv for `python3 -m venv`.
     missing+=(python3-venv)

@@ -94,6 +94,7 @@ pub fn refresh(
                 format!("the metadata is for {}", m.entity_id),
             ));
         }
+        svc::check_valid_until(&m, now)?;
         Ok((xml, m))
     });
     match result {

@@ -23,6 +23,8 @@ pub enum ServiceError {
     Metadata(#[from] SamlError),
     #[error("unknown NameID format {0:?} (use email, persistent, transient or unspecified)")]
     NameIdFormat(String),
+    #[error("the metadata expired at {0} (validUntil)")]
+    Expired(String),
     #[error("no such service: {0}")]
     NotFound(String),
     #[error("no such user: {0}")]
@@ -62,6 +64,20 @@ pub fn read_source(source: &str) -> Result<(String, Option<String>), ServiceErro
     }
 }
 
+/// Refuses metadata whose validUntil has passed.
+pub fn check_valid_until(m: &SpMetadata, now: DateTime<Utc>) -> Result<(), ServiceError> {
+    let until = m
+        .valid_until
+        .as_deref()
+        .and_then(crate::saml::authn_request::parse_instant);
+    match until {
+        Some(t) if t <= now => Err(ServiceError::Expired(
+            m.valid_until.clone().unwrap_or_default(),
+        )),
+        _ => Ok(()),
+    }
+}
+
 pub struct Registered {
     pub entity_id: String,
     pub created: bool,
@@ -95,6 +111,7 @@ pub fn register(
     now: DateTime<Utc>,
 ) -> Result<Registered, ServiceError> {
     let m = SpMetadata::parse(xml)?;
+    check_valid_until(&m, now)?;
     let format = match nameid_format {
         Some(f) => {
             Some(NameIdFormat::parse(f).ok_or_else(|| ServiceError::NameIdFormat(f.to_string()))?)

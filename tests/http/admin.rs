@@ -242,6 +242,12 @@ fn invalid_metadata_is_refused_with_the_reason() {
             "AssertionConsumerService がありません",
         ),
         (SpFixture::new("bad").metadata(false).replace("<ds:X509Certificate>", "<ds:X509Certificate>AAAA"), "証明書を読み取れません"),
+        (
+            SpFixture::new("old")
+                .metadata(false)
+                .replace("cacheDuration=", "validUntil=\"2026-01-01T00:00:00Z\" cacheDuration="),
+            "有効期限（validUntil）が切れています",
+        ),
     ];
     for (xml, reason) in cases {
         let p = upload(&mut b, &xml);

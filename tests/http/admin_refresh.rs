@@ -74,6 +74,23 @@ fn refresh_on_demand_and_on_schedule_keeping_the_last_good_metadata() {
         .post(&format!("{page}/refresh"), &[("csrf_token", &csrf)])
         .location()
         .ends_with("error=refresh"));
+    // Expired metadata (validUntil passed) is refused the same way.
+    server.set(
+        200,
+        sp.metadata(false)
+            .replace(&sp.acs[1], "https://remote.example/acs-expired")
+            .replace(
+                "cacheDuration=",
+                "validUntil=\"2026-01-01T00:00:00Z\" cacheDuration=",
+            ),
+    );
+    assert!(b
+        .post(&format!("{page}/refresh"), &[("csrf_token", &csrf)])
+        .location()
+        .ends_with("error=refresh"));
+    let show = b.get(&page);
+    assert!(show.body.contains("validUntil"), "the reason is shown");
+    assert!(!show.body.contains("acs-expired"));
     // On schedule: nothing is due before the retry time; then it is fetched.
     server.set(
         200,

@@ -316,6 +316,22 @@ fn groups_give_services_to_their_members() {
             ("entity_id", &sp.entity_id),
         ],
     );
+    // The service's page lists who has it through the group.
+    let list = b.get("/admin/services");
+    let sid = list
+        .body
+        .split("/admin/services/")
+        .filter_map(|s| s.split('"').next())
+        .find(|s| s.parse::<i32>().is_ok())
+        .expect("service id")
+        .to_string();
+    let page = b.get(&format!("/admin/services/{sid}"));
+    let via = page
+        .body
+        .split("id=\"via-groups\"")
+        .nth(1)
+        .expect("via groups");
+    assert!(via.split("</ul>").next().unwrap_or("").contains("taro"));
     let mut taro = app.browser();
     taro.login("taro");
     assert!(

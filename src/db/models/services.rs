@@ -328,11 +328,52 @@ pub fn delete(conn: &mut DbConn, id: i32) -> Result<bool, DbError> {
     Ok(diesel::delete(services::table.find(id)).execute(conn)? > 0)
 }
 
+/// People who may use the service, directly or through a group.
 pub fn count_assigned(conn: &mut DbConn, service_id: i32) -> Result<i64, DbError> {
-    Ok(service_users::table
+    let direct = service_users::table
         .filter(service_users::service_id.eq(service_id))
+        .select(service_users::user_id);
+    Ok(users::table
+        .filter(
+            users::id
+                .eq_any(direct)
+                .or(users::id.eq_any(via_groups(service_id))),
+        )
         .count()
         .get_result(conn)?)
+}
+
+/// The members of the groups that have the service.
+fn via_groups(
+    service_id: i32,
+) -> diesel::dsl::Select<
+    diesel::dsl::Filter<
+        diesel::dsl::InnerJoinOn<
+            group_members::table,
+            group_services::table,
+            diesel::dsl::Eq<group_members::group_id, group_services::group_id>,
+        >,
+        diesel::dsl::Eq<group_services::service_id, i32>,
+    >,
+    group_members::user_id,
+> {
+    group_members::table
+        .inner_join(group_services::table.on(group_members::group_id.eq(group_services::group_id)))
+        .filter(group_services::service_id.eq(service_id))
+        .select(group_members::user_id)
+}
+
+/// People who may use the service through a group only.
+pub fn usernames_via_groups(conn: &mut DbConn, service_id: i32) -> Result<Vec<String>, DbError> {
+    let direct = service_users::table
+        .filter(service_users::service_id.eq(service_id))
+        .select(service_users::user_id);
+    Ok(users::table
+        .filter(users::id.eq_any(via_groups(service_id)))
+        .filter(diesel::dsl::not(users::id.eq_any(direct)))
+        .order(users::username)
+        .select(users::username)
+        .load(conn)?)
 }
 
 /// Records the outcome of a metadata refresh.

@@ -70,6 +70,7 @@ fn refusal(e: &svc::ServiceError) -> &'static str {
         }
         svc::ServiceError::Metadata(SamlError::Unexpected(_)) => "admin.meta_not_sp",
         svc::ServiceError::Read(..) => "admin.meta_unreadable",
+        svc::ServiceError::Expired(..) => "admin.meta_expired",
         _ => "admin.meta_invalid",
     }
 }
@@ -158,6 +159,9 @@ pub async fn post_preview(
             return new_with_error(&state, &req, &admin.0, url, &svc::ServiceError::Metadata(e))
         }
     };
+    if let Err(e) = svc::check_valid_until(&m, state.now()) {
+        return new_with_error(&state, &req, &admin.0, url, &e);
+    }
     let entity = m.entity_id.clone();
     let existing = db::run(&state.pool, move |c| {
         services::find_by_entity_id(c, &entity)

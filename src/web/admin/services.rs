@@ -169,6 +169,8 @@ struct ShowPage {
     refresh: RefreshView,
     icon: Option<String>,
     groups: Vec<String>,
+    /// People who have the service through a group only.
+    via_groups: Vec<String>,
     attributes: Vec<AttrRow>,
     understood: Option<Understood>,
     settings: SettingsChange,
@@ -207,8 +209,9 @@ pub(super) async fn show(
     error_key: Option<&'static str>,
 ) -> Result<HttpResponse, AppError> {
     let (sid, entity) = (s.id, s.entity_id.clone());
-    let (users, events, group_names) = db::run(&state.pool, move |c| {
+    let (users, events, group_names, via_groups) = db::run(&state.pool, move |c| {
         let users = services::assigned_usernames(c, sid)?;
+        let via_groups = services::usernames_via_groups(c, sid)?;
         let group_names = crate::db::models::groups::names_of_service(c, sid)?;
         let filter = Filter {
             service: entity,
@@ -216,7 +219,7 @@ pub(super) async fn show(
             ..Filter::default()
         };
         let events = audit::list(c, &filter, 0, 20)?;
-        Ok((users, events, group_names))
+        Ok((users, events, group_names, via_groups))
     })
     .await?;
     let fmt = date_fmt(state);
@@ -238,6 +241,7 @@ pub(super) async fn show(
             error: s.refresh_error,
         },
         groups: group_names,
+        via_groups,
         icon: (!s.icon_type.is_empty())
             .then(|| format!("/icons/{}?v={}", s.id, s.updated_at.and_utc().timestamp())),
         attributes: attr_rows(&s.attribute_release),

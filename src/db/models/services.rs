@@ -343,10 +343,8 @@ pub fn count_assigned(conn: &mut DbConn, service_id: i32) -> Result<i64, DbError
         .get_result(conn)?)
 }
 
-/// The members of the groups that have the service.
-fn via_groups(
-    service_id: i32,
-) -> diesel::dsl::Select<
+/// The user IDs of the members of the groups that have a service.
+type ViaGroups = diesel::dsl::Select<
     diesel::dsl::Filter<
         diesel::dsl::InnerJoinOn<
             group_members::table,
@@ -356,7 +354,9 @@ fn via_groups(
         diesel::dsl::Eq<group_services::service_id, i32>,
     >,
     group_members::user_id,
-> {
+>;
+
+fn via_groups(service_id: i32) -> ViaGroups {
     group_members::table
         .inner_join(group_services::table.on(group_members::group_id.eq(group_services::group_id)))
         .filter(group_services::service_id.eq(service_id))

@@ -124,8 +124,10 @@ pub async fn serve(state: AppState) -> anyhow::Result<()> {
         loop {
             tick.tick().await;
             let (now, idle) = (purge.now(), purge.idle_timeout());
+            let policy = crate::auth::lockout::Policy::of(&purge.settings);
             let purged = db::run(&purge.pool, move |c| {
                 sessions::purge_expired(c, now, idle)?;
+                crate::auth::lockout::purge(c, &policy, now)?;
                 crate::db::models::mfa::purge_sms(c, now - chrono::Duration::days(1))
             })
             .await;

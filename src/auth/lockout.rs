@@ -131,6 +131,16 @@ fn cooled_down(
     Ok(true)
 }
 
+/// Forgets counters whose window ended long ago (unknown user names
+/// would otherwise pile up).
+pub fn purge(conn: &mut DbConn, policy: &Policy, now: DateTime<Utc>) -> Result<usize, DbError> {
+    let keep = policy.ip_window.max(policy.unknown_window());
+    Ok(diesel::delete(
+        login_throttle::table.filter(login_throttle::window_start.lt(to_naive(now - keep))),
+    )
+    .execute(conn)?)
+}
+
 /// Clears the lock and the failure counter.
 pub fn set_unlocked(conn: &mut DbConn, user_id: i32) -> Result<(), DbError> {
     diesel::update(users_t::table.find(user_id))

@@ -199,3 +199,31 @@ fn successful_logins_do_not_fill_the_throttle() {
         assert_eq!(attempt(&app, "taro", PASSWORD).status, 303);
     }
 }
+
+#[test]
+fn old_counters_are_forgotten() {
+    use diesel::prelude::*;
+    use omakase::db::schema::login_throttle;
+    let app = TestApp::spawn();
+    for name in ["ghost1", "ghost2", "ghost3"] {
+        attempt(&app, name, "x-wrong-password");
+    }
+    let count = |app: &TestApp| -> i64 {
+        let mut c = app.pool.get().expect("conn");
+        login_throttle::table
+            .count()
+            .get_result(&mut *c)
+            .expect("count")
+    };
+    assert_eq!(count(&app), 4, "three names and one address");
+    let policy = omakase::auth::lockout::Policy::of(&omakase::config::Settings::default());
+    let mut c = app.pool.get().expect("conn");
+    let now = app.state_now();
+    omakase::auth::lockout::purge(&mut c, &policy, now + Duration::hours(23)).expect("purge");
+    drop(c);
+    assert_eq!(count(&app), 4, "unknown names are remembered a day");
+    let mut c = app.pool.get().expect("conn");
+    omakase::auth::lockout::purge(&mut c, &policy, now + Duration::hours(25)).expect("purge");
+    drop(c);
+    assert_eq!(count(&app), 0);
+}

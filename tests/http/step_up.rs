@@ -218,6 +218,15 @@ fn a_group_that_requires_it_makes_members_set_one_up_at_login() {
     assert!(!setup.body.contains("あとで設定する"));
     enrol_totp(&w.app, &mut b, "taro");
     assert_eq!(b.get("/").status, 200);
+    // One login, recorded once: there is no previous login yet.
+    let profile = b.get("/profile");
+    let previous = profile
+        .body
+        .split("id=\"f-previous-login\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .expect("previous login");
+    assert_eq!(previous, "—");
     // The factor cannot be turned off while it is required.
     let off = b.submit("/mfa/totp/disable", &[("password", PASSWORD)]);
     assert_eq!(off.location(), "/security?error=required");

@@ -211,6 +211,14 @@ pub fn count_search(conn: &mut DbConn, q: &str) -> Result<i64, DbError> {
         .get_result(conn)?)
 }
 
+pub fn list_locked(conn: &mut DbConn) -> Result<Vec<User>, DbError> {
+    Ok(users::table
+        .filter(users::locked.eq(true))
+        .order(users::username)
+        .select(User::as_select())
+        .load(conn)?)
+}
+
 pub fn list_all(conn: &mut DbConn) -> Result<Vec<User>, DbError> {
     Ok(users::table
         .order(users::username)

@@ -67,13 +67,12 @@ pub async fn get_security(
             mfa::required_for_all(c)?,
             groups::list(c)?,
             services::list(c)?,
-            crate::db::models::users::list_all(c)?,
+            crate::db::models::users::list_locked(c)?,
         ))
     })
     .await?;
     let locked = users
         .into_iter()
-        .filter(|u| u.locked)
         .map(|u: User| LockedRow {
             id: u.id,
             since: u.auto_locked_at.map(|t| state.format_time(t)),

@@ -69,7 +69,7 @@ pub fn nav_of(s: &SignedIn) -> Option<Nav> {
 }
 
 /// A second factor was given (or set up) in this session: the session is
-/// complete. A login that waited for it is recorded as a login now.
+/// complete.
 pub async fn complete_session(
     state: &AppState,
     req: &HttpRequest,
@@ -78,7 +78,9 @@ pub async fn complete_session(
 ) -> Result<(), AppError> {
     let now = state.now();
     let (sid, uid) = (s.session.id, s.user.id);
-    let at_login = s.session.stage != mfa::STAGE_FULL;
+    // A login that waited for the code is recorded now (a login that had
+    // to set a factor up was recorded at the password).
+    let at_login = s.session.stage == mfa::STAGE_MFA;
     let kind = if at_login {
         "login.success"
     } else {

@@ -34,24 +34,40 @@ pub struct Target {
     pub requested: Option<RequestedAuthnContext>,
 }
 
-/// Whether this person must give a second factor before an assertion for
-/// `service` is issued: the service requires one, the request asks for a
-/// class only a second factor meets, or the person (their own setting, a
-/// group, or everybody) must use one.
-pub async fn needs_second_factor(
+/// What the database says about this person and service, in one round
+/// trip: whether the service is theirs, and whether they must give a
+/// second factor before an assertion is issued (the service requires one,
+/// the request asks for a class only a second factor meets, or the person
+/// must use one: their own setting, a group, or everybody).
+#[derive(Debug, Clone, Copy)]
+pub struct Access {
+    pub assigned: bool,
+    pub needs_second_factor: bool,
+}
+
+pub async fn access(
     state: &AppState,
     who: &SignedIn,
     service: &Service,
     requested: Option<&RequestedAuthnContext>,
-) -> Result<bool, AppError> {
-    if who.session.mfa_at.is_some() {
-        return Ok(false);
-    }
-    if service.mfa_required || decide(requested, Achieved::Password) == Decision::StepUp {
-        return Ok(true);
-    }
-    let user = who.user.clone();
-    Ok(db::run(&state.pool, move |c| crate::auth::mfa::required(c, &user)).await?)
+) -> Result<Access, AppError> {
+    let known = who.session.mfa_at.is_some()
+        || service.mfa_required
+        || decide(requested, Achieved::Password) == Decision::StepUp;
+    let (user, sid, has_factor) = (who.user.clone(), service.id, who.session.mfa_at.is_some());
+    Ok(db::run(&state.pool, move |c| {
+        let assigned = services::is_assigned(c, sid, user.id)?;
+        let needs_second_factor = if known {
+            !has_factor
+        } else {
+            crate::auth::mfa::required(c, &user)?
+        };
+        Ok(Access {
+            assigned,
+            needs_second_factor,
+        })
+    })
+    .await?)
 }
 
 /// The NameID format to use: the service's, or one the request names that
@@ -115,17 +131,17 @@ pub async fn load_service(
     .await?)
 }
 
-/// Answers for a signed-in person: RequestDenied when the service is not
-/// assigned to them, otherwise a signed assertion.
+/// Answers for a signed-in person whose second factor (if one is due) is
+/// done: RequestDenied when the service is not theirs, otherwise a signed
+/// assertion.
 pub async fn answer(
     state: &AppState,
     req: &HttpRequest,
     who: &SignedIn,
     target: Target,
+    access: Access,
 ) -> Result<HttpResponse, AppError> {
-    let (sid, uid) = (target.service.id, who.user.id);
-    let assigned = db::run(&state.pool, move |c| services::is_assigned(c, sid, uid)).await?;
-    if !assigned {
+    if !access.assigned {
         tracing::warn!(username = %who.user.username, sp = %target.service.entity_id, "SSO denied: not assigned");
         let f = Failure {
             top: status::RESPONDER,

@@ -10,9 +10,7 @@ use crate::auth::token;
 use crate::db::models::services::Service;
 use crate::db::models::{saml_state, services};
 use crate::db::{self, to_naive};
-use crate::domain::sso::{
-    self as issue, load_service, needs_second_factor, resolve_format, Failure, Target,
-};
+use crate::domain::sso::{self as issue, access, load_service, resolve_format, Failure, Target};
 use crate::error::AppError;
 use crate::saml::authn_context::{self, decide, Achieved, Decision};
 use crate::saml::authn_request::AuthnRequest;
@@ -278,10 +276,9 @@ async fn handle(
         .0
         .filter(|who| !request.force_authn && who.is_complete() && !who.user.must_change_password);
     if let Some(who) = &usable {
-        let step_up =
-            needs_second_factor(state, who, &target.service, target.requested.as_ref()).await?;
-        if !step_up {
-            return issue::answer(state, req, who, target).await;
+        let a = access(state, who, &target.service, target.requested.as_ref()).await?;
+        if !a.needs_second_factor || !a.assigned {
+            return issue::answer(state, req, who, target, a).await;
         }
     }
     if request.is_passive && (usable.is_some() || matches!(received, Received::Redirect(_))) {
@@ -384,13 +381,15 @@ pub async fn get_resume(
         .ok_or_else(expired)?;
     check_enabled(&service)?;
     let requested = authn_context::from_stored(&pending.requested_context);
-    let mut who = who;
+    let mut granted = None;
     if let Some(w) = &who {
-        if needs_second_factor(&state, w, &service, requested.as_ref()).await? {
+        let a = access(&state, w, &service, requested.as_ref()).await?;
+        if a.needs_second_factor && a.assigned {
             if !passive {
                 return Err(AppError::SecondFactorRequired(here));
             }
-            who = None;
+        } else {
+            granted = Some(a);
         }
     }
     let taken = db::run(&state.pool, move |c| saml_state::take_pending(c, &th, now))
@@ -404,8 +403,8 @@ pub async fn get_resume(
         relay_state: taken.relay_state,
         requested,
     };
-    match who {
-        Some(who) => issue::answer(&state, &req, &who, target).await,
+    match who.zip(granted) {
+        Some((who, a)) => issue::answer(&state, &req, &who, target, a).await,
         None => {
             issue::failure(
                 &state,
@@ -447,8 +446,8 @@ pub async fn get_idp_init(
     })?;
     check_relay_state(q.relay_state.as_deref())?;
     let (service, endpoints) = enabled_service(&state, &entity_id, 404).await?;
-    let (sid, uid) = (service.id, user.0.user.id);
-    if !db::run(&state.pool, move |c| services::is_assigned(c, sid, uid)).await? {
+    let a = access(&state, &user.0, &service, None).await?;
+    if !a.assigned {
         return Err(AppError::saml(
             "SAML-012",
             "error.saml_not_assigned",
@@ -468,7 +467,7 @@ pub async fn get_idp_init(
         .relay_state
         .filter(|r| !r.is_empty())
         .or_else(|| Some(service.default_relay_state.clone()).filter(|r| !r.is_empty()));
-    if needs_second_factor(&state, &user.0, &service, None).await? {
+    if a.needs_second_factor {
         return Err(AppError::SecondFactorRequired(return_path(&req)));
     }
     let target = Target {

@@ -288,3 +288,15 @@ fn an_admin_requires_it_of_one_person_and_resets_a_lost_device() {
     assert_eq!(w.app.browser().password_step("taro"), "/mfa/setup?next=%2F");
     assert_eq!(w.app.count_audit("admin.user.mfa_reset"), 1);
 }
+
+#[test]
+fn someone_the_service_is_not_for_is_denied_before_any_step_up() {
+    let w = world();
+    w.app.sql("UPDATE services SET mfa_required = TRUE");
+    w.app.add_user("jiro", "jiro@example.com", "鈴木 次郎");
+    let mut b = w.app.browser();
+    b.login("jiro");
+    let p = posted(&w.sso(&mut b, "_denied", "", ""));
+    assert!(p.status().iter().any(|s| s.ends_with(":RequestDenied")));
+    assert!(!p.has_assertion());
+}

@@ -8,7 +8,6 @@ use serde::Serialize;
 use super::{
     finish, mobile_tail, nav_of, next_of, send_sms, sms_error_key, wrong_code, CodeForm, NextQuery,
 };
-use crate::auth::csrf;
 use crate::auth::extract::{PartialSession, SignedIn};
 use crate::auth::mfa::{self, Factors, SmsCheck};
 use crate::db;
@@ -79,14 +78,6 @@ pub async fn get_challenge(
     page(&state, &req, &s, StatusCode::OK, next, sent, error).await
 }
 
-fn check_csrf(req: &HttpRequest, form: &CodeForm) -> Result<(), AppError> {
-    if csrf::verify(req, &form.csrf_token) {
-        Ok(())
-    } else {
-        Err(AppError::Csrf)
-    }
-}
-
 /// After a wrong code: the form again, or the login page if it locked.
 async fn refuse(
     state: &AppState,
@@ -117,8 +108,7 @@ pub async fn post_totp(
     s: PartialSession,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form)?;
-    let (s, next) = (s.0, next_of(form.next.as_deref()));
+    let (s, next) = (s.0, form.checked_next(&req)?);
     let (uid, code, now) = (s.user.id, form.code.clone(), state.now());
     let right = db::run(&state.pool, move |c| mfa::verify_totp(c, uid, &code, now)).await?;
     if !right {
@@ -133,8 +123,7 @@ pub async fn post_sms_send(
     s: PartialSession,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form)?;
-    let (s, next) = (s.0, next_of(form.next.as_deref()));
+    let (s, next) = (s.0, form.checked_next(&req)?);
     if !factors_of(&state, &s).await?.sms {
         return Err(AppError::BadRequest(
             "SMS is not a second factor of this user".into(),
@@ -153,8 +142,7 @@ pub async fn post_sms(
     s: PartialSession,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form)?;
-    let (s, next) = (s.0, next_of(form.next.as_deref()));
+    let (s, next) = (s.0, form.checked_next(&req)?);
     let (sid, code, now) = (s.session.id, form.code.clone(), state.now());
     let checked = db::run(&state.pool, move |c| {
         mfa::check_sms(c, sid, "login", &code, now)
@@ -184,8 +172,7 @@ pub async fn post_recovery(
     s: PartialSession,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    check_csrf(&req, &form)?;
-    let (s, next) = (s.0, next_of(form.next.as_deref()));
+    let (s, next) = (s.0, form.checked_next(&req)?);
     let (uid, code, now) = (s.user.id, form.code.clone(), state.now());
     let used = db::run(&state.pool, move |c| {
         mfa::use_recovery_code(c, uid, &code, now)

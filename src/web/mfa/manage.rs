@@ -5,7 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 
-use super::{nav_of, next_of, wrong_code, NextQuery};
+use super::{challenge_first, nav_of, next_of, wrong_code, NextQuery};
 use crate::auth::extract::{CurrentUser, PartialSession, SignedIn};
 use crate::auth::mfa::{self, Factors};
 use crate::auth::{csrf, password};
@@ -15,7 +15,7 @@ use crate::db::models::{mfa as mfa_db, users};
 use crate::error::AppError;
 use crate::state::AppState;
 use crate::web::login::client_ip;
-use crate::web::page::{render, see_other, url_encode, Nav};
+use crate::web::page::{render, see_other, Nav};
 
 #[derive(Serialize)]
 struct SetupPage {
@@ -33,8 +33,8 @@ pub async fn get_setup(
 ) -> Result<HttpResponse, AppError> {
     let s = s.0;
     let next = next_of(q.next.as_deref());
-    if s.session.stage == mfa::STAGE_MFA {
-        return Ok(see_other(&format!("/mfa?next={}", url_encode(&next))));
+    if let Some(out) = challenge_first(&s, &next) {
+        return Ok(out);
     }
     let user = s.user.clone();
     let (factors, required) = db::run(&state.pool, move |c| {

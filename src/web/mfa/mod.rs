@@ -10,6 +10,7 @@ pub mod totp_setup;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
 
+use crate::auth::csrf;
 use crate::auth::extract::SignedIn;
 use crate::auth::lockout::{self, Policy};
 use crate::auth::mfa::{self, SmsRefusal, SmsToSend};
@@ -59,8 +60,24 @@ pub struct CodeForm {
     pub next: Option<String>,
 }
 
+impl CodeForm {
+    /// Checks the CSRF token; the form's `next` target.
+    pub fn checked_next(&self, req: &HttpRequest) -> Result<String, AppError> {
+        if !csrf::verify(req, &self.csrf_token) {
+            return Err(AppError::Csrf);
+        }
+        Ok(next_of(self.next.as_deref()))
+    }
+}
+
 pub fn next_of(next: Option<&str>) -> String {
     safe_next(next).unwrap_or_else(|| "/".into())
+}
+
+/// Setting a factor up waits until the code the session owes is given.
+pub fn challenge_first(s: &SignedIn, next: &str) -> Option<HttpResponse> {
+    (s.session.stage == mfa::STAGE_MFA)
+        .then(|| see_other(&format!("/mfa?next={}", url_encode(next))))
 }
 
 /// The menu, once the session may use the portal.

@@ -5,6 +5,7 @@ use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Serialize;
 
+use super::challenge_first;
 use super::manage::codes_page;
 use super::{
     after_second_factor, complete_session, mobile_tail, nav_of, next_of, send_sms, sms_error_key,
@@ -12,7 +13,7 @@ use super::{
 };
 use crate::auth::extract::{PartialSession, SignedIn};
 use crate::auth::mfa::{self, SmsCheck};
-use crate::auth::{csrf, sms};
+use crate::auth::sms;
 use crate::db;
 use crate::db::models::audit::{self, Event};
 use crate::db::models::{mfa as mfa_db, users};
@@ -61,12 +62,6 @@ fn page(
     )
 }
 
-/// The challenge comes before any setup in a session that owes one.
-fn challenge_first(s: &SignedIn, next: &str) -> Option<HttpResponse> {
-    (s.session.stage == mfa::STAGE_MFA)
-        .then(|| see_other(&format!("/mfa?next={}", url_encode(next))))
-}
-
 pub async fn get_setup(
     state: web::Data<AppState>,
     req: HttpRequest,
@@ -95,10 +90,7 @@ pub async fn post_send(
     s: PartialSession,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !csrf::verify(&req, &form.csrf_token) {
-        return Err(AppError::Csrf);
-    }
-    let (s, next) = (s.0, next_of(form.next.as_deref()));
+    let (s, next) = (s.0, form.checked_next(&req)?);
     if let Some(out) = challenge_first(&s, &next) {
         return Ok(out);
     }
@@ -115,10 +107,7 @@ pub async fn post_setup(
     s: PartialSession,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !csrf::verify(&req, &form.csrf_token) {
-        return Err(AppError::Csrf);
-    }
-    let (s, next) = (s.0, next_of(form.next.as_deref()));
+    let (s, next) = (s.0, form.checked_next(&req)?);
     if let Some(out) = challenge_first(&s, &next) {
         return Ok(out);
     }

@@ -8,10 +8,11 @@ use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine;
 use serde::Serialize;
 
+use super::challenge_first;
 use super::manage::codes_page;
 use super::{after_second_factor, complete_session, nav_of, next_of, CodeForm, NextQuery};
 use crate::auth::extract::{PartialSession, SignedIn};
-use crate::auth::{csrf, mfa, totp};
+use crate::auth::{mfa, totp};
 use crate::db;
 use crate::db::models::audit::{self, Event};
 use crate::db::models::mfa as mfa_db;
@@ -89,8 +90,8 @@ pub async fn get_setup(
     s: PartialSession,
 ) -> Result<HttpResponse, AppError> {
     let (s, next) = (s.0, next_of(q.next.as_deref()));
-    if s.session.stage == mfa::STAGE_MFA {
-        return Ok(see_other(&format!("/mfa?next={}", url_encode(&next))));
+    if let Some(out) = challenge_first(&s, &next) {
+        return Ok(out);
     }
     let secret = totp::new_secret();
     let (uid, hex_secret, now) = (s.user.id, hex::encode(&secret), state.now());
@@ -110,12 +111,9 @@ pub async fn post_setup(
     s: PartialSession,
     form: web::Form<CodeForm>,
 ) -> Result<HttpResponse, AppError> {
-    if !csrf::verify(&req, &form.csrf_token) {
-        return Err(AppError::Csrf);
-    }
-    let (s, next) = (s.0, next_of(form.next.as_deref()));
-    if s.session.stage == mfa::STAGE_MFA {
-        return Ok(see_other(&format!("/mfa?next={}", url_encode(&next))));
+    let (s, next) = (s.0, form.checked_next(&req)?);
+    if let Some(out) = challenge_first(&s, &next) {
+        return Ok(out);
     }
     let (uid, code, now) = (s.user.id, form.code.clone(), state.now());
     let e = Event::new("mfa.totp_enabled", &s.user.username)

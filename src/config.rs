@@ -55,6 +55,9 @@ pub struct Settings {
     pub sms_gateway_auth_header: String,
     /// JSON body template; `{to}` and `{message}` are replaced in its strings.
     pub sms_gateway_body: String,
+    /// Reverse proxies whose X-Forwarded-For is believed (for the client
+    /// address in the login throttle, the audit log and the sessions list).
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 impl Default for Settings {
@@ -82,6 +85,7 @@ impl Default for Settings {
             sms_gateway_url: String::new(),
             sms_gateway_auth_header: String::new(),
             sms_gateway_body: DEFAULT_SMS_BODY.into(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -197,6 +201,18 @@ impl Settings {
         }
         if let Some(v) = env("OMAKASE_SMS_GATEWAY_BODY") {
             self.sms_gateway_body = v;
+        }
+        if let Some(v) = env("OMAKASE_TRUSTED_PROXIES") {
+            self.trusted_proxies = v
+                .split(',')
+                .map(str::trim)
+                .filter(|a| !a.is_empty())
+                .map(|a| {
+                    a.parse().map_err(|_| {
+                        anyhow::anyhow!("OMAKASE_TRUSTED_PROXIES: not an IP address: {a}")
+                    })
+                })
+                .collect::<anyhow::Result<_>>()?;
         }
         Ok(())
     }

@@ -26,6 +26,9 @@ struct ServiceOut {
     session_minutes: i32,
     enabled: bool,
     mfa_required: bool,
+    authn_requests_signed: bool,
+    /// Released attributes (JSON; empty: the default set).
+    attribute_release: String,
     users: Vec<String>,
     groups: Vec<String>,
 }
@@ -90,6 +93,8 @@ pub fn export_zip(conn: &mut DbConn) -> Result<Vec<u8>, DbError> {
             session_minutes: s.session_minutes,
             enabled: s.enabled,
             mfa_required: s.mfa_required,
+            authn_requests_signed: s.authn_requests_signed,
+            attribute_release: s.attribute_release,
         });
     }
     files.push((

@@ -292,11 +292,35 @@ async fn start_session(
     Ok(resp)
 }
 
-/// The peer address (no proxy header is trusted).
+/// The client's address: the peer's, or, when the peer is one of the
+/// configured `trusted_proxies`, the nearest address in X-Forwarded-For
+/// that is not a trusted proxy itself.
 pub fn client_ip(req: &HttpRequest) -> String {
-    req.peer_addr()
-        .map(|a| a.ip().to_string())
-        .unwrap_or_default()
+    let Some(peer) = req.peer_addr().map(|a| a.ip()) else {
+        return String::new();
+    };
+    let trusted = req
+        .app_data::<web::Data<AppState>>()
+        .map(|s| s.settings.trusted_proxies.clone())
+        .unwrap_or_default();
+    if !trusted.contains(&peer) {
+        return peer.to_string();
+    }
+    let forwarded = req
+        .headers()
+        .get_all("x-forwarded-for")
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .collect::<Vec<_>>();
+    forwarded
+        .iter()
+        .rev()
+        .map(|a| a.parse::<std::net::IpAddr>())
+        .find(|a| !matches!(a, Ok(ip) if trusted.contains(ip)))
+        .and_then(Result::ok)
+        .unwrap_or(peer)
+        .to_string()
 }
 
 #[derive(Deserialize)]

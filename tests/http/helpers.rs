@@ -191,6 +191,8 @@ pub struct Browser {
     pub cookies: HashMap<String, String>,
     pub accept_language: Option<String>,
     pub user_agent: Option<String>,
+    /// Further headers sent with every request.
+    pub headers: Vec<(String, String)>,
 }
 
 pub struct Page {
@@ -255,6 +257,7 @@ impl Browser {
             cookies: HashMap::new(),
             accept_language: None,
             user_agent: None,
+            headers: Vec::new(),
         }
     }
 
@@ -317,6 +320,9 @@ impl Browser {
         if let Some(ua) = &self.user_agent {
             req = req.set("User-Agent", ua);
         }
+        for (k, v) in &self.headers {
+            req = req.set(k, v);
+        }
         let r = req.call();
         self.finish(r)
     }
@@ -328,6 +334,9 @@ impl Browser {
             .set("Cookie", &self.cookie_header());
         if let Some(ua) = &self.user_agent {
             req = req.set("User-Agent", ua);
+        }
+        for (k, v) in &self.headers {
+            req = req.set(k, v);
         }
         let r = req.send_form(fields);
         self.finish(r)

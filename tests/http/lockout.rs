@@ -227,3 +227,54 @@ fn old_counters_are_forgotten() {
     drop(c);
     assert_eq!(count(&app), 0);
 }
+
+fn attempt_from(app: &TestApp, forwarded_for: &str, user: &str, password: &str) -> Page {
+    let mut b = app.browser();
+    b.headers
+        .push(("X-Forwarded-For".into(), forwarded_for.into()));
+    b.login_at("/login", user, password)
+}
+
+#[test]
+fn behind_a_trusted_proxy_the_throttle_counts_each_client() {
+    let app = TestApp::spawn_with(|s| {
+        s.login_ip_max_failures = 2;
+        s.trusted_proxies = vec!["127.0.0.1".parse().expect("ip")];
+    });
+    app.add_user("taro", "taro@example.com", "山田 太郎");
+    for _ in 0..2 {
+        assert_eq!(
+            attempt_from(&app, "203.0.113.7", "x", "wrong-wrong").status,
+            401
+        );
+    }
+    assert_eq!(
+        attempt_from(&app, "203.0.113.7", "x", "wrong-wrong").status,
+        429
+    );
+    // Another client behind the same proxy is not held back; a spoofed
+    // address in front of the real one does not help the first.
+    assert_eq!(
+        attempt_from(&app, "198.51.100.9", "taro", PASSWORD).status,
+        303
+    );
+    assert_eq!(
+        attempt_from(&app, "10.9.9.9, 203.0.113.7", "taro", PASSWORD).status,
+        429
+    );
+    assert!(app.audit().iter().any(|(k, _)| k == "login.throttled"));
+}
+
+#[test]
+fn without_a_trusted_proxy_the_forwarded_header_is_ignored() {
+    let app = TestApp::spawn_with(|s| s.login_ip_max_failures = 2);
+    app.add_user("taro", "taro@example.com", "山田 太郎");
+    for i in 0..2 {
+        let who = format!("203.0.113.{i}");
+        assert_eq!(attempt_from(&app, &who, "x", "wrong-wrong").status, 401);
+    }
+    assert_eq!(
+        attempt_from(&app, "198.51.100.9", "taro", PASSWORD).status,
+        429
+    );
+}

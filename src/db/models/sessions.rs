@@ -130,13 +130,6 @@ pub fn set_second_factor(
     Ok(())
 }
 
-pub fn set_stage(conn: &mut DbConn, id: i32, stage: &str) -> Result<(), DbError> {
-    diesel::update(sessions::table.find(id))
-        .set(sessions::stage.eq(stage))
-        .execute(conn)?;
-    Ok(())
-}
-
 /// The live sessions of a user, the most recently used first.
 pub fn list_for_user(
     conn: &mut DbConn,

@@ -130,10 +130,7 @@ pub async fn post_sms_send(
         ));
     }
     let back = format!("/mfa?next={}", url_encode(&next));
-    Ok(match send_sms(&state, &req, &s, "login").await? {
-        Ok(()) => see_other(&format!("{back}&sent=1")),
-        Err(key) => see_other(&format!("{back}&error={key}")),
-    })
+    send_sms(&state, &req, &s, "login", &back).await
 }
 
 pub async fn post_sms(

@@ -165,8 +165,22 @@ pub async fn wrong_code(
     Ok(locked.then(|| signed_out(state, "/login?notice=locked")))
 }
 
-/// Makes and sends an SMS code of this session for `purpose`.
+/// Makes and sends an SMS code of this session for `purpose`, then goes
+/// back to `back` (a path with a query) with `sent=1` or the error.
 pub async fn send_sms(
+    state: &AppState,
+    req: &HttpRequest,
+    s: &SignedIn,
+    purpose: &'static str,
+    back: &str,
+) -> Result<HttpResponse, AppError> {
+    Ok(match send_sms_code(state, req, s, purpose).await? {
+        Ok(()) => see_other(&format!("{back}&sent=1")),
+        Err(key) => see_other(&format!("{back}&error={key}")),
+    })
+}
+
+async fn send_sms_code(
     state: &AppState,
     req: &HttpRequest,
     s: &SignedIn,

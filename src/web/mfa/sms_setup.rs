@@ -95,10 +95,7 @@ pub async fn post_send(
         return Ok(out);
     }
     let back = format!("/mfa/sms/setup?next={}", url_encode(&next));
-    Ok(match send_sms(&state, &req, &s, "enrol").await? {
-        Ok(()) => see_other(&format!("{back}&sent=1")),
-        Err(key) => see_other(&format!("{back}&error={key}")),
-    })
+    send_sms(&state, &req, &s, "enrol", &back).await
 }
 
 pub async fn post_setup(
